@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"kv/resp"
+)
+
+// Propagator receives the effects of writes, in execution order, with the engine lock
+// held (DESIGN.md "Propagation"). The AOF and the replication backlog implement it; it
+// must not block.
+type Propagator interface {
+	Propagate(db int, args [][]byte)
+}
+
+// KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
+type KeyspaceNotifier interface {
+	NotifyKeyspaceEvent(class EventClass, event string, key []byte, db int)
+}
+
+// Options are what an engine needs from the configuration at construction.
+type Options struct {
+	Databases int
+	// Clock returns the current time; tests inject a fake one.
+	Clock func() time.Time
+}
+
+// Stats are the keyspace counters INFO stats reports.
+type Stats struct {
+	KeyspaceHits, KeyspaceMisses int64
+	ExpiredKeys                  int64
+	ExpiredStalePerc             float64
+	ExpiredTimeCapReachedCount   int64
+	EvictedKeys                  int64
+	TotalCommands                int64
+	// Errors counts error replies by their code ("ERR", "WRONGTYPE"...), INFO errorstats.
+	Errors      map[string]int64
+	TotalErrors int64
+}
+
+// Engine is the keyspace and the command table. See the package doc for its lock.
+type Engine struct {
+	mu sync.Mutex
+
+	dbs      []*DB
+	commands *Table
+	clock    func() time.Time
+	Rand     *rand.Rand
+
+	propagator Propagator
+	notifier   KeyspaceNotifier
+
+	// Settings are the tunables commands consult; change them with the lock held.
+	Settings Settings
+
+	// Dirty counts changes since the last save (rdb_changes_since_last_save).
+	Dirty int64
+	Stats Stats
+
+	// Replica is true while this server follows a master: expired keys are hidden from
+	// clients but only deleted when the master says so.
+	Replica bool
+
+	watches watchRegistry
+}
+
+// New returns an engine with opts.Databases empty databases and no commands; the
+// caller adds command groups with Commands().Add or RegisterAll.
+func New(opts Options) *Engine {
+	if opts.Databases <= 0 {
+		opts.Databases = 16
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	e := &Engine{
+		commands: NewTable(),
+		clock:    opts.Clock,
+		Rand:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b76)),
+		Stats:    Stats{Errors: map[string]int64{}},
+		Settings: DefaultSettings(),
+	}
+	e.dbs = make([]*DB, opts.Databases)
+	for i := range e.dbs {
+		e.dbs[i] = newDB(i)
+	}
+	e.watches.init()
+	return e
+}
+
+// Lock takes the engine lock.
+func (e *Engine) Lock() { e.mu.Lock() }
+
+// Unlock releases the engine lock.
+func (e *Engine) Unlock() { e.mu.Unlock() }
+
+// Commands is the command table.
+func (e *Engine) Commands() *Table { return e.commands }
+
+// DB returns database i, or nil when out of range.
+func (e *Engine) DB(i int) *DB {
+	if i < 0 || i >= len(e.dbs) {
+		return nil
+	}
+	return e.dbs[i]
+}
+
+// NumDBs is the number of databases.
+func (e *Engine) NumDBs() int { return len(e.dbs) }
+
+// NowMs is the engine clock in Unix milliseconds.
+func (e *Engine) NowMs() int64 { return e.clock().UnixMilli() }
+
+// SetPropagator installs the consumer of write effects (nil for none).
+func (e *Engine) SetPropagator(p Propagator) { e.propagator = p }
+
+// SetNotifier installs the consumer of keyspace events (nil for none).
+func (e *Engine) SetNotifier(n KeyspaceNotifier) { e.notifier = n }
+
+// CountError records an error reply in INFO errorstats.
+func (e *Engine) CountError(msg string) {
+	code := msg
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == ' ' {
+			code = msg[:i]
+			break
+		}
+	}
+	e.Stats.Errors[code]++
+	e.Stats.TotalErrors++
+}
+
+// NewCtx prepares a context for running commands on db for one client.
+func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
+	return &Ctx{E: e, DB: e.dbs[0], W: w, Client: client}
+}
+
+// Exec runs the command already resolved in c.Cmd with c.Args, counting it in
+// commandstats. Callers have checked arity, authentication and the like.
+func (e *Engine) Exec(c *Ctx) {
+	cmd := c.Cmd
+	start := time.Now()
+	if c.fixedNow == 0 {
+		c.Now = e.NowMs()
+	} else {
+		c.Now = c.fixedNow
+	}
+	// EXEC and scripts run commands inside a command: each inner command accounts for
+	// its own changes, so the outer one starts and ends with its own counters.
+	outerDirty, outerRewritten := c.dirty, c.rewritten
+	defer func() { c.dirty, c.rewritten = outerDirty, outerRewritten }()
+	c.dirty = 0
+	c.rewritten = nil
+	c.Blocked = false
+	before := c.W.Len()
+	cmd.Handler(c)
+	st := &cmd.Stats
+	st.Calls++
+	st.Usec += time.Since(start).Microseconds()
+	e.Stats.TotalCommands++
+	if b := c.W.Bytes(); len(b) > before && b[before] == '-' {
+		st.FailedCalls++
+		e.CountError(string(b[before+1 : before+indexCR(b[before:])]))
+	}
+	if c.dirty > 0 {
+		e.Dirty += int64(c.dirty)
+		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
+			if c.rewritten != nil {
+				for _, args := range c.rewritten {
+					e.propagator.Propagate(c.DB.ID, args)
+				}
+			} else {
+				e.propagator.Propagate(c.DB.ID, c.Args)
+			}
+		}
+	}
+}
+
+func indexCR(b []byte) int {
+	for i, ch := range b {
+		if ch == '\r' {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// CommandStats are commandstats counters, guarded by the engine lock.
+type CommandStats struct {
+	Calls, Usec, RejectedCalls, FailedCalls int64
+}

