@@ -38,6 +38,8 @@ type Stats struct {
 	// Errors counts error replies by their code ("ERR", "WRONGTYPE"...), INFO errorstats.
 	Errors      map[string]int64
 	TotalErrors int64
+	// ExpireCycleTime is the time spent in active expiry (expire_cycle_cpu_milliseconds).
+	ExpireCycleTime time.Duration
 }
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
@@ -64,6 +66,7 @@ type Engine struct {
 	Replica bool
 
 	watches watchRegistry
+	expiry  expireCycleState
 }
 
 // New returns an engine with opts.Databases empty databases and no commands; the
@@ -149,10 +152,11 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
-	outerDirty, outerRewritten := c.dirty, c.rewritten
-	defer func() { c.dirty, c.rewritten = outerDirty, outerRewritten }()
+	outerDirty, outerRewritten, outerForce := c.dirty, c.rewritten, c.forcePropagate
+	defer func() { c.dirty, c.rewritten, c.forcePropagate = outerDirty, outerRewritten, outerForce }()
 	c.dirty = 0
 	c.rewritten = nil
+	c.forcePropagate = false
 	c.Blocked = false
 	before := c.W.Len()
 	cmd.Handler(c)
@@ -164,7 +168,7 @@ func (e *Engine) Exec(c *Ctx) {
 		st.FailedCalls++
 		e.CountError(string(b[before+1 : before+indexCR(b[before:])]))
 	}
-	if c.dirty > 0 {
+	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {

@@ -18,6 +18,12 @@ type Settings struct {
 	LazyfreeLazyExpire bool
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
+
+	// MaxmemoryPolicy is maxmemory-policy ("noeviction", "allkeys-lru", "volatile-lfu"...):
+	// it decides whether Object.LRU holds an access clock or an LFU counter.
+	MaxmemoryPolicy string
+	LfuLogFactor    int
+	LfuDecayTime    int
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -31,5 +37,8 @@ func DefaultSettings() Settings {
 		ZSetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
+		MaxmemoryPolicy:        "noeviction",
+		LfuLogFactor:           10,
+		LfuDecayTime:           1,
 	}
 }
