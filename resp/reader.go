@@ -54,11 +54,11 @@ type Reader struct {
 	// storage. offs[i] is where arena[i] starts in buf, to re-point it when buf moves.
 	arena    [][]byte
 	offs     []int
-	argStart int // the request in progress starts at arena[argStart]
-	pending int   // arguments still expected, 0 when between requests
-	bulkLen int64 // length of the next bulk, -1 when its header is not read yet
-	start   int   // where the request in progress begins in buf
-	inline  bool  // the last request was inline
+	argStart int   // the request in progress starts at arena[argStart]
+	pending  int   // arguments still expected, 0 when between requests
+	bulkLen  int64 // length of the next bulk, -1 when its header is not read yet
+	start    int   // where the request in progress begins in buf
+	inline   bool  // the last request was inline
 }
 
 // NewReader reads requests from rd within limits.

@@ -7,8 +7,8 @@ import (
 
 func TestWriterTypes(t *testing.T) {
 	cases := []struct {
-		name       string
-		write      func(w *Writer)
+		name         string
+		write        func(w *Writer)
 		resp2, resp3 string
 	}{
 		{"null", func(w *Writer) { w.Null() }, "$-1\r\n", "_\r\n"},
