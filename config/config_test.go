@@ -361,3 +361,24 @@ func TestSettingsListing(t *testing.T) {
 		}
 	}
 }
+
+// Handles are read without the lock while CONFIG SET writes; -race checks
+// that this is safe.
+func TestConcurrentReadWrite(t *testing.T) {
+	c := New()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			_ = c.Maxmemory.Get() + int64(len(c.Save.Get())) + int64(c.ClientOutputBufferLimit.Get().PubSub.Hard)
+			_ = c.Get("max*")
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		v := []string{"1mb", "2mb"}[i%2]
+		if err := c.Set([][2]string{{"maxmemory", v}, {"save", "60 " + v[:1]}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
