@@ -42,6 +42,7 @@ type Server struct {
 	wg        sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
+	cronOnce  sync.Once
 
 	// current is the connection executing a batch; guarded by the engine lock.
 	current *conn
@@ -96,6 +97,7 @@ func (s *Server) Engine() *engine.Engine { return s.e }
 
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	s.startCron()
 	s.connsMu.Lock()
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
