@@ -314,3 +314,21 @@ func expireSlots(db *DB) int {
 	main, target := db.expires.Buckets()
 	return main + target
 }
+
+// ActiveRehash moves buckets of hash tables that are being resized, for about budget
+// (Redis's incrementallyRehash under activerehashing, 1 ms per cron tick). A table
+// otherwise only rehashes a step per access, so one that shrank after mass expiry
+// would stay sparse, and the expiry cycle skips sparse tables. Like Redis it works
+// on the first table that needs it and stops. The server calls it with the lock held.
+func (e *Engine) ActiveRehash(budget time.Duration) {
+	for _, db := range e.dbs {
+		if db.keys.IsRehashing() {
+			db.keys.RehashFor(budget)
+			return
+		}
+		if db.expires.IsRehashing() {
+			db.expires.RehashFor(budget)
+			return
+		}
+	}
+}

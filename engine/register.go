@@ -7,6 +7,7 @@ func RegisterAll(e *Engine) {
 		keysCommands(),
 		expireCommands(),
 		sortCommands(),
+		scanCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -33,6 +33,8 @@ func (s *Server) cron(period time.Duration) {
 		s.e.Lock()
 		// Reclaim keys whose TTL passed but that nobody reads.
 		s.e.ActiveExpireCycle(period)
+		// Finish resizes nobody's accesses are driving, so sparse tables shrink.
+		s.e.ActiveRehash(time.Millisecond)
 		s.e.Unlock()
 	}
 }

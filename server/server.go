@@ -97,10 +97,16 @@ func (s *Server) Engine() *engine.Engine { return s.e }
 
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	s.startCron()
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Close ran before Serve got here and could not close ln for us.
+		s.connsMu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
+	s.startCron()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
