@@ -214,9 +214,10 @@ type expireCycleState struct {
 // expired ones (propagated as DEL, or UNLINK under lazyfree-lazy-expire), and loops
 // again while more than 10% of those it looked at had expired. It keeps INFO's
 // expired_keys, expired_stale_perc, expired_time_cap_reached_count and each
-// database's avg_ttl. A replica never runs it: its master sends the DELs.
+// database's avg_ttl. A replica never runs it: its master sends the DELs. Nor does
+// it run while DEBUG SET-ACTIVE-EXPIRE 0 has switched it off.
 func (e *Engine) ActiveExpireCycle(period time.Duration) {
-	if e.Replica {
+	if e.Replica || e.Settings.ActiveExpireDisabled {
 		return
 	}
 	effort := max(e.Settings.ActiveExpireEffort, 1) - 1

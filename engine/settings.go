@@ -19,6 +19,10 @@ type Settings struct {
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
 
+	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
+	// keys then expire only when read.
+	ActiveExpireDisabled bool
+
 	// MaxmemoryPolicy is maxmemory-policy ("noeviction", "allkeys-lru", "volatile-lfu"...):
 	// it decides whether Object.LRU holds an access clock or an LFU counter.
 	MaxmemoryPolicy string
