@@ -122,7 +122,8 @@ func (c *Ctx) expireIfNeeded(key []byte) bool {
 }
 
 // deleteExpired removes an expired key with everything Redis does for it: stats, the
-// "expired" event, WATCH invalidation and a DEL to the AOF and replicas.
+// "expired" event, WATCH invalidation and a DEL (UNLINK under lazyfree-lazy-expire)
+// to the AOF and replicas.
 func (e *Engine) deleteExpired(db *DB, key []byte) {
 	db.remove(key)
 	e.Stats.ExpiredKeys++

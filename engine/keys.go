@@ -131,7 +131,11 @@ func containerHandler(upper string) Handler {
 			c.Error(errWrongArgs(sub.Name))
 			return
 		}
+		// The subcommand runs as itself, so the errors it writes name it.
+		outer := c.Cmd
+		c.Cmd = sub
 		sub.Handler(c)
+		c.Cmd = outer
 	}
 }
 
@@ -425,7 +429,9 @@ func objectCommand(c *Ctx) {
 	s := &c.E.Settings
 	switch sub {
 	case "refcount":
-		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 && !s.lruPolicy() && !s.lfuPolicy() {
+		// Redis shares the objects for 0..9999 whenever maxmemory is off (and keeps
+		// sharing values created then), so they report the shared refcount.
+		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 {
 			c.W.Int(sharedRefcount)
 		} else {
 			c.W.Int(1)
@@ -450,9 +456,6 @@ func objectCommand(c *Ctx) {
 
 // lfuPolicy reports whether Object.LRU holds LFU data (MAXMEMORY_FLAG_LFU).
 func (s *Settings) lfuPolicy() bool { return strings.HasSuffix(s.MaxmemoryPolicy, "-lfu") }
-
-// lruPolicy reports whether an LRU policy is in force (MAXMEMORY_FLAG_LRU).
-func (s *Settings) lruPolicy() bool { return strings.HasSuffix(s.MaxmemoryPolicy, "-lru") }
 
 // lfuInitVal is the counter a new value starts with, so it is not evicted at once.
 const lfuInitVal = 5
