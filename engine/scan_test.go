@@ -17,9 +17,9 @@ import (
 func TestKeys(t *testing.T) {
 	s := kvtest.Start(t)
 	for _, k := range []string{"foo_a", "foo_b", "foo_c", "key_x", "key_y", "key_z", "", "a*b", "hello"} {
-		put(t, s, 0, k, "v", 0)
+		putStr(t, s, 0, k, "v", 0)
 	}
-	put(t, s, 0, "foo_expired", "v", time.Millisecond)
+	putStr(t, s, 0, "foo_expired", "v", time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	r := s.Raw(t)
 	for _, c := range []struct{ pattern, want string }{
@@ -39,7 +39,7 @@ func TestKeys(t *testing.T) {
 		}
 	}
 	// KEYS hides the expired key without reclaiming it.
-	run(t, r, []step{{"DBSIZE", "10"}, {"KEYS", "(error) ERR wrong number of arguments for 'keys' command"}})
+	runKeys(t, r, []kstep{{"DBSIZE", "10"}, {"KEYS", "(error) ERR wrong number of arguments for 'keys' command"}})
 }
 
 func sortedStrings(v resp.Value) string {
@@ -53,8 +53,8 @@ func sortedStrings(v resp.Value) string {
 
 func TestScanErrors(t *testing.T) {
 	s := kvtest.Start(t)
-	put(t, s, 0, "k", "v", 0)
-	run(t, s.Raw(t), []step{
+	putStr(t, s, 0, "k", "v", 0)
+	steps := []kstep{
 		{"SCAN", "(error) ERR wrong number of arguments for 'scan' command"},
 		{"SCAN x", "(error) ERR invalid cursor"},
 		{"SCAN 1x", "(error) ERR invalid cursor"},
@@ -72,7 +72,9 @@ func TestScanErrors(t *testing.T) {
 		{"SCAN 0 TYPE STRING", "[0 [k]]"},
 		{"SCAN 0 TYPE list", "[0 []]"},
 		{"SCAN 0 MATCH x*", "[0 []]"},
-	})
+	}
+	runKeys(t, s.Raw(t), steps)
+	referenceCheck(t, map[string]string{"k": "v"}, steps)
 	// Cursors parse as strtoul does: a sign is allowed and a negative one wraps.
 	for _, cur := range []string{"+0", "-0", "00", "18446744073709551615", "-1"} {
 		v := s.Raw(t).Do("SCAN", cur)
@@ -115,7 +117,7 @@ func TestScanIteration(t *testing.T) {
 	s := kvtest.Start(t)
 	const n = 1000
 	for i := range n {
-		put(t, s, 0, "key:"+strconv.Itoa(i), "v", 0)
+		putStr(t, s, 0, "key:"+strconv.Itoa(i), "v", 0)
 	}
 	r := s.Raw(t)
 	for _, count := range []string{"1", "10", "100", "100000"} {
@@ -144,7 +146,7 @@ func TestScanGuarantee(t *testing.T) {
 	s := kvtest.Start(t)
 	const n = 500
 	for i := range n {
-		put(t, s, 0, "stable:"+strconv.Itoa(i), "v", 0)
+		putStr(t, s, 0, "stable:"+strconv.Itoa(i), "v", 0)
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -190,13 +192,13 @@ func TestScanGuarantee(t *testing.T) {
 
 func TestScanSkipsExpired(t *testing.T) {
 	s := kvtest.Start(t)
-	rec := &recorder{}
+	rec := &propRecorder{}
 	s.E.Lock()
 	s.E.SetPropagator(rec)
 	s.E.Unlock()
 	for i := range 20 {
-		put(t, s, 0, "live:"+strconv.Itoa(i), "v", 0)
-		put(t, s, 0, "dead:"+strconv.Itoa(i), "v", time.Millisecond)
+		putStr(t, s, 0, "live:"+strconv.Itoa(i), "v", 0)
+		putStr(t, s, 0, "dead:"+strconv.Itoa(i), "v", time.Millisecond)
 	}
 	time.Sleep(5 * time.Millisecond)
 	r := s.Raw(t)
@@ -210,7 +212,7 @@ func TestScanSkipsExpired(t *testing.T) {
 		}
 	}
 	// SCAN reclaims what it finds expired, and tells replicas.
-	run(t, r, []step{{"DBSIZE", "20"}})
+	runKeys(t, r, []kstep{{"DBSIZE", "20"}})
 	if got := len(rec.take()); got != 20 {
 		t.Errorf("%d DELs propagated, want 20", got)
 	}
@@ -219,19 +221,19 @@ func TestScanSkipsExpired(t *testing.T) {
 func TestRandomkeySkipsExpired(t *testing.T) {
 	s := kvtest.Start(t)
 	for i := range 50 {
-		put(t, s, 0, "dead:"+strconv.Itoa(i), "v", time.Millisecond)
+		putStr(t, s, 0, "dead:"+strconv.Itoa(i), "v", time.Millisecond)
 	}
-	put(t, s, 0, "live", "v", time.Hour)
+	putStr(t, s, 0, "live", "v", time.Hour)
 	time.Sleep(5 * time.Millisecond)
 	r := s.Raw(t)
 	for range 5 {
-		run(t, r, []step{{"RANDOMKEY", "live"}})
+		runKeys(t, r, []kstep{{"RANDOMKEY", "live"}})
 	}
 	// On a replica expired keys cannot be deleted, and RANDOMKEY must still return.
-	put(t, s, 1, "gone", "v", time.Millisecond)
+	putStr(t, s, 1, "gone", "v", time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	s.E.Lock()
 	s.E.Replica = true
 	s.E.Unlock()
-	run(t, r, []step{{"SELECT 1", "OK"}, {"RANDOMKEY", "gone"}, {"EXISTS gone", "0"}})
+	runKeys(t, r, []kstep{{"SELECT 1", "OK"}, {"RANDOMKEY", "gone"}, {"EXISTS gone", "0"}})
 }

@@ -10,7 +10,7 @@ import (
 
 // These tests drive SORT through its hooks with stand-in collection values, so SORT is
 // tested before (and independently of) the list, set, zset and hash types. Once those
-// types register their real hooks the stand-ins step aside and sort_test.go covers
+// types register their real hooks the stand-ins sortStep aside and sort_test.go covers
 // SORT through the real commands.
 
 // fakeColl is a stand-in collection: its elements in natural order.
@@ -127,7 +127,7 @@ func TestSortCases(t *testing.T) {
 	s.coll(TypeList, "la", "a")
 	s.str("s", "string")
 
-	for _, c := range []step{
+	for _, c := range []sortStep{
 		{"SORT nums", "[-4 1 2 2.5 3 10]"},
 		{"SORT nums DESC", "[10 3 2.5 2 1 -4]"},
 		{"SORT nums LIMIT 1 2", "[1 2]"},
@@ -180,7 +180,7 @@ func TestSortCases(t *testing.T) {
 	}
 }
 
-type step struct{ cmd, want string }
+type sortStep struct{ cmd, want string }
 
 func TestSortStore(t *testing.T) {
 	s := newSortEnv(t)
