@@ -31,6 +31,14 @@ type Encoder struct {
 	n        int64
 	err      error
 	compress bool
+	withKey  bool // false while writing a DUMP payload, which has no key
+}
+
+// key writes a key after a value type, unless writing a DUMP payload.
+func (e *Encoder) key(k []byte) {
+	if e.withKey {
+		e.String(k)
+	}
 }
 
 // NewEncoder writes to w; compress enables LZF for strings (rdbcompression).
