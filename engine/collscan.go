@@ -1,6 +1,10 @@
 package engine
 
-import "strconv"
+import (
+	"strconv"
+
+	"kv/glob"
+)
 
 // HSCAN, SSCAN and ZSCAN share Redis's scanGenericCommand: a cursor, then MATCH
 // and COUNT (TYPE belongs to SCAN only). A collection in a compact encoding is
@@ -85,7 +89,7 @@ func parseCollScanOptions(c *Ctx, i int) (collScanOptions, bool) {
 }
 
 func (o *collScanOptions) matches(s []byte) bool {
-	return !o.usePattern || stringMatch(o.pattern, s)
+	return !o.usePattern || glob.Match(o.pattern, s, false)
 }
 
 // writeCollScan writes the [cursor, elements] reply.

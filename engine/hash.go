@@ -121,6 +121,7 @@ func DupHash(o *Object) Object {
 	}
 	src := o.Val.(*hashTable)
 	d := dict.New[string]()
+	d.Reserve(src.Len())
 	src.Range(func(f string, v *string) bool {
 		d.SetString(f, *v)
 		return true
@@ -131,6 +132,7 @@ func DupHash(o *Object) Object {
 // hashConvert moves a listpack hash to a hashtable.
 func hashConvert(o *Object) {
 	d := dict.New[string]()
+	d.Reserve(HashLen(o))
 	HashRange(o, func(f, v []byte) bool {
 		d.Set(f, string(v))
 		return true

@@ -138,6 +138,7 @@ func DupSet(o *Object) Object {
 // setConvert moves an intset to a hashtable.
 func setConvert(o *Object) {
 	d := dict.New[struct{}]()
+	d.Reserve(SetLen(o))
 	SetRange(o, func(m []byte) bool {
 		d.Set(m, struct{}{})
 		return true
