@@ -47,13 +47,25 @@ func newHarness(t testing.TB, proto int) *harness {
 // do runs one command and returns its reply.
 func (h *harness) do(args ...string) resp.Value {
 	h.t.Helper()
+	h.run(args...)
+	v, err := resp.NewReplyReader(bytes.NewReader(h.w.Bytes())).Read()
+	if err != nil {
+		h.t.Fatalf("%v: bad reply %q: %v", args, h.w.Bytes(), err)
+	}
+	return v
+}
+
+// run runs one command, leaving its reply in h.w.
+func (h *harness) run(args ...string) {
+	h.t.Helper()
 	cmd := h.e.Commands().Lookup([]byte(args[0]))
 	if cmd == nil {
 		h.t.Fatalf("unknown command %q", args[0])
 	}
 	h.w.Reset()
 	if !cmd.ArityOK(len(args)) {
-		return resp.Value{Kind: resp.KindError, Str: []byte(engine.ErrWrongArgs(cmd.Name))}
+		h.w.Error(engine.ErrWrongArgs(cmd.Name))
+		return
 	}
 	bargs := make([][]byte, len(args))
 	for i, a := range args {
@@ -63,11 +75,6 @@ func (h *harness) do(args ...string) resp.Value {
 	h.c.Cmd, h.c.Args = cmd, bargs
 	h.e.Exec(h.c)
 	h.e.Unlock()
-	v, err := resp.NewReplyReader(bytes.NewReader(h.w.Bytes())).Read()
-	if err != nil {
-		h.t.Fatalf("%v: bad reply %q: %v", args, h.w.Bytes(), err)
-	}
-	return v
 }
 
 // encoding reports the OBJECT ENCODING of key in db 0, "" when absent.

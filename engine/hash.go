@@ -312,6 +312,14 @@ func hsetCommand(c *Ctx) {
 	}
 	st := &c.E.Settings
 	hashTryConversion(o, st, c.Args[2:])
+	if created && o.Enc == EncListpack && (len(c.Args)-2)/2 <= st.HashMaxListpackEntries {
+		// A new hash is usually written whole by one command: size it exactly.
+		size := 0
+		for _, a := range c.Args[2:] {
+			size += lpEntrySize(len(a))
+		}
+		o.Str = make([]byte, 0, size)
+	}
 	added := 0
 	for i := 2; i < len(c.Args); i += 2 {
 		if !HashSet(o, st, c.Args[i], c.Args[i+1]) {

@@ -46,12 +46,16 @@ func lpAppend(lp []byte, elems ...[]byte) []byte {
 
 // lpGrow makes room for n more bytes. Unlike append it grows by an eighth rather
 // than doubling: a small collection is written a few times and then kept for a
-// long time, so slack costs more than the occasional copy.
+// long time, so slack costs more than the occasional copy. The first
+// allocation is exact, since most small hashes are written by one command.
 func lpGrow(lp []byte, n int) []byte {
 	if cap(lp)-len(lp) >= n {
 		return lp
 	}
 	need := len(lp) + n
+	if len(lp) == 0 {
+		return make([]byte, 0, need)
+	}
 	nb := make([]byte, len(lp), need+need/8)
 	copy(nb, lp)
 	return nb
