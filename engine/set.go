@@ -452,7 +452,9 @@ func spopCommand(c *Ctx) {
 		c.W.Null()
 		return
 	}
-	m := append([]byte(nil), setRandom(c, o)...)
+	// setRandom's slice stays valid after the removal: an intset member is
+	// formatted afresh and a hashtable key is an immutable string.
+	m := setRandom(c, o)
 	SetRemove(o, m)
 	c.Notify(EventSet, "spop", key)
 	// What happened is a removal of that member; SPOP itself would pick another.
