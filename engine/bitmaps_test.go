@@ -16,7 +16,7 @@ const (
 )
 
 func TestBitmapCommands(t *testing.T) {
-	scripts(t, map[string][]step{
+	scripts(t, map[string][]sstep{
 		"setbit getbit": {
 			{"SETBIT k 7 1", "0"},
 			{"SETBIT k 7 1", "1"},
@@ -200,7 +200,7 @@ func TestBitmapCommands(t *testing.T) {
 func TestBitmapWrongType(t *testing.T) {
 	s := kvtest.Start(t)
 	putList(s, "l")
-	runSteps(t, s.Raw(t), []step{
+	runScript(t, s.Raw(t), []sstep{
 		{"SETBIT l 0 1", errWrongType},
 		{"GETBIT l 0", errWrongType},
 		{"BITCOUNT l", errWrongType},

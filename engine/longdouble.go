@@ -2,248 +2,118 @@ package engine
 
 import (
 	"math/big"
+	"strings"
 )
 
-// LongDouble is a number with the range and precision of the x87 80-bit long double
-// Redis uses for INCRBYFLOAT and HINCRBYFLOAT: a 64-bit mantissa, rounding to nearest
-// even, binary exponents up to 16383. float64 would not do: Redis stores 10.5+0.1 as
-// "10.6" only because the long double sum rounds to that at 17 decimals.
-type LongDouble struct {
-	f *big.Float // nil never; Inf for ±infinity
-}
+// Redis does HINCRBYFLOAT (and INCRBYFLOAT) arithmetic in C's long double, the
+// x87 80-bit format on the platforms it ships for: a 64-bit mantissa. float64
+// would round differently (0.1+0.2 gives 0.30000000000000004 instead of Redis's
+// 0.3), so kv computes with big.Float at 64 bits of precision, which rounds each
+// operation exactly as the x87 does, and bounds the exponent to long double's.
+
+// ld is a long double value.
+type ld struct{ f *big.Float }
 
 const (
 	ldPrec = 64
-	// A finite long double is below 2^16384; big.Float's MantExp exponent for it is
-	// at most 16384.
+	// ldMaxExp and ldMinExp bound big.Float's MantExp exponent (mantissa in
+	// [0.5, 1)) to long double's range: LDBL_MAX < 2^16384, and the smallest
+	// subnormal is 2^-16445.
 	ldMaxExp = 16384
-	// The smallest normal long double is 2^-16382 (MantExp exponent -16381); below it
-	// precision shrinks one bit per halving, down to the smallest subnormal 2^-16445.
-	ldMinNormalExp = -16381
-	// maxLongDoubleChars is Redis's MAX_LONG_DOUBLE_CHARS: longer input is not a float.
-	maxLongDoubleChars = 5 * 1024
+	ldMinExp = -16444
+	// ldMaxChars is MAX_LONG_DOUBLE_CHARS: longer inputs are rejected and longer
+	// results are not formatted.
+	ldMaxChars = 5 * 1024
 )
 
 func newLD() *big.Float { return new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven) }
 
-// LongDoubleFromInt converts an integer exactly (64 bits of mantissa hold any int64).
-func LongDoubleFromInt(n int64) *LongDouble {
-	return &LongDouble{f: newLD().SetInt64(n)}
-}
+func ldZero() ld { return ld{newLD()} }
 
-// ParseLongDouble parses b as Redis's string2ld does with strtold: decimal or hex
-// ("0x1.8p3") notation, "inf"/"infinity" in any case, an optional sign; no spaces,
-// no trailing bytes, no NaN; a magnitude that overflows, or that underflows to zero,
-// is refused.
-func ParseLongDouble(b []byte) (*LongDouble, bool) {
-	if len(b) == 0 || len(b) >= maxLongDoubleChars {
-		return nil, false
+// IsInf reports whether x is an infinity.
+func (x ld) IsInf() bool { return x.f.IsInf() }
+
+// ldParse parses b as Redis's string2ld does with strtold: decimal or hex
+// floats, inf and infinity in any case; no leading space, nothing trailing, no
+// NaN, no overflow and no underflow to zero.
+func ldParse(b []byte) (ld, bool) {
+	if len(b) == 0 || len(b) >= ldMaxChars {
+		return ld{}, false
+	}
+	switch b[0] {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return ld{}, false
 	}
 	s := string(b)
-	neg := false
 	body := s
+	neg := false
 	if body[0] == '+' || body[0] == '-' {
 		neg = body[0] == '-'
 		body = body[1:]
 	}
-	if isInfWord(body) {
-		f := newLD().SetInf(neg)
-		return &LongDouble{f: f}, true
+	if lower := strings.ToLower(body); lower == "inf" || lower == "infinity" {
+		return ld{newLD().SetInf(neg)}, true
 	}
-	hex := len(body) > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')
-	var mantZero bool
-	var exp int64
-	var ok bool
-	if hex {
-		mantZero, exp, ok = scanFloatSyntax(body[2:], true)
-	} else {
-		mantZero, exp, ok = scanFloatSyntax(body, false)
+	lower := strings.ToLower(body)
+	// big.Float's base-0 syntax is wider than strtold's: it takes binary and
+	// octal prefixes and digit separators, which strtold stops at.
+	if strings.ContainsRune(body, '_') || strings.HasPrefix(lower, "0b") || strings.HasPrefix(lower, "0o") ||
+		body == "" || !(body[0] == '.' || body[0] >= '0' && body[0] <= '9') {
+		return ld{}, false
 	}
-	if !ok {
-		return nil, false
+	if !strings.HasPrefix(lower, "0x") && strings.ContainsAny(lower, "p") {
+		return ld{}, false
 	}
-	if mantZero {
-		f := newLD()
-		if neg {
-			f.Neg(f)
-		}
-		return &LongDouble{f: f}, true
-	}
-	// Decide absurd exponents without handing them to big.Float, which would compute
-	// 10^exp in full; the digits cannot move the value across this margin.
-	if exp > 100000 {
-		return nil, false // overflows to HUGE_VAL
-	}
-	if exp < -100000 {
-		return nil, false // underflows to zero
-	}
-	f := newLD()
-	var err error
-	if hex {
-		// big.Float wants a 'p' exponent on hex mantissas only when there is a
-		// fraction; give it one always so "0x10" and "0x1.8" both parse.
-		src := s
-		if !hasHexExp(body) {
-			src += "p0"
-		}
-		_, _, err = f.Parse(src, 0)
-	} else {
-		_, _, err = f.Parse(s, 10)
-	}
+	f, _, err := newLD().Parse(s, 0)
 	if err != nil {
-		return nil, false
+		return ld{}, false
 	}
-	d := &LongDouble{f: f}
-	if !d.fit() {
-		return nil, false
+	if f.Sign() != 0 {
+		exp := f.MantExp(nil)
+		if exp > ldMaxExp || exp < ldMinExp {
+			return ld{}, false
+		}
 	}
-	if d.f.Sign() == 0 {
-		return nil, false
-	}
-	return d, true
+	return ld{f}, true
 }
 
-func isInfWord(s string) bool {
-	return equalFoldString(s, "inf") || equalFoldString(s, "infinity")
+// ldAdd returns a+b rounded to long double, and false when the result is not
+// finite in long double.
+func ldAdd(a, b ld) (ld, bool) {
+	z := newLD().Add(a.f, b.f)
+	if z.IsInf() {
+		return ld{}, false
+	}
+	if z.Sign() != 0 && z.MantExp(nil) > ldMaxExp {
+		return ld{}, false
+	}
+	return ld{z}, true
 }
 
-func equalFoldString(s, lower string) bool { return EqualFold([]byte(s), lower) }
-
-func hasHexExp(body string) bool {
-	for i := 0; i < len(body); i++ {
-		if body[i] == 'p' || body[i] == 'P' {
-			return true
-		}
-	}
-	return false
-}
-
-// scanFloatSyntax checks the whole of s is a strtold mantissa (digits with at most one
-// point, at least one digit) and optional exponent (e for decimal, p for hex, with a
-// sign and at least one digit). It reports whether every mantissa digit is zero and
-// the written exponent, clamped, for range decisions: with at most 5120 digits the
-// real magnitude is within 5120 (decimal) or 20480 (binary) of it.
-func scanFloatSyntax(s string, hex bool) (zero bool, exp int64, ok bool) {
-	isDigit := func(ch byte) bool {
-		if ch >= '0' && ch <= '9' {
-			return true
-		}
-		return hex && ((ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
-	}
-	i, digits, dot := 0, 0, false
-	zero = true
-	for ; i < len(s); i++ {
-		ch := s[i]
-		if ch == '.' {
-			if dot {
-				return false, 0, false
-			}
-			dot = true
-			continue
-		}
-		if !isDigit(ch) {
-			break
-		}
-		digits++
-		if ch != '0' {
-			zero = false
-		}
-	}
-	if digits == 0 {
-		return false, 0, false
-	}
-	if i < len(s) {
-		ch := s[i]
-		if (!hex && ch != 'e' && ch != 'E') || (hex && ch != 'p' && ch != 'P') {
-			return false, 0, false
-		}
-		i++
-		neg := false
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			neg = s[i] == '-'
-			i++
-		}
-		if i == len(s) {
-			return false, 0, false
-		}
-		for ; i < len(s); i++ {
-			ch := s[i]
-			if ch < '0' || ch > '9' {
-				return false, 0, false
-			}
-			if exp < 1<<40 {
-				exp = exp*10 + int64(ch-'0')
-			}
-		}
-		if neg {
-			exp = -exp
-		}
-	}
-	return zero, exp, true
-}
-
-// fit rounds d to what a long double can hold: Inf past the largest finite value,
-// fewer mantissa bits in the subnormal range, zero below the smallest subnormal.
-func (d *LongDouble) fit() bool {
-	if d.f.IsInf() || d.f.Sign() == 0 {
-		return true
-	}
-	e := d.f.MantExp(nil)
-	if e > ldMaxExp {
-		d.f = newLD().SetInf(d.f.Sign() < 0)
-		return false
-	}
-	if e < ldMinNormalExp {
-		bits := ldPrec - (ldMinNormalExp - e)
-		if bits <= 0 {
-			d.f = newLD().SetInt64(0)
-			return true
-		}
-		d.f.SetPrec(uint(bits))
-		d.f.SetPrec(ldPrec)
-	}
-	return true
-}
-
-// Add returns d+x, or false when the sum is not finite (Redis's "increment would
-// produce NaN or Infinity").
-func (d *LongDouble) Add(x *LongDouble) (*LongDouble, bool) {
-	if d.f.IsInf() || x.f.IsInf() {
-		return nil, false
-	}
-	sum := &LongDouble{f: newLD().Add(d.f, x.f)}
-	if !sum.fit() {
-		return nil, false
-	}
-	return sum, true
-}
-
-// FormatHuman formats as Redis's ld2string in LD_STR_HUMAN mode: printf("%.17Lf"),
-// then trailing zeros and a bare point dropped, and "-0" written "0".
-func (d *LongDouble) FormatHuman() []byte {
-	if d.f.IsInf() {
-		if d.f.Sign() < 0 {
+// ldFormatHuman formats x as Redis's ld2string(LD_STR_HUMAN): "%.17Lf" without
+// trailing zeros (or the point), and "-0" as "0".
+func ldFormatHuman(x ld) []byte {
+	if x.f.IsInf() {
+		if x.f.Sign() < 0 {
 			return []byte("-inf")
 		}
 		return []byte("inf")
 	}
-	out := d.f.Append(nil, 'f', 17)
-	for i := range out {
-		if out[i] == '.' {
-			n := len(out)
-			for out[n-1] == '0' {
-				n--
-			}
-			if out[n-1] == '.' {
-				n--
-			}
-			out = out[:n]
-			break
+	b := x.f.Append(nil, 'f', 17)
+	if len(b)+1 > ldMaxChars {
+		// Redis's buffer is too small for it and it stores an empty string.
+		return []byte{}
+	}
+	if strings.IndexByte(string(b), '.') >= 0 {
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+		if b[len(b)-1] == '.' {
+			b = b[:len(b)-1]
 		}
 	}
-	if len(out) == 2 && out[0] == '-' && out[1] == '0' {
-		out = out[:1]
-		out[0] = '0'
+	if string(b) == "-0" {
+		b = []byte("0")
 	}
-	return out
+	return b
 }

@@ -5,6 +5,8 @@ func RegisterAll(e *Engine) {
 	t := e.Commands()
 	for _, group := range [][]*Command{
 		stringCommands(), bitmapCommands(),
+		hashCommands(),
+		setCommands(),
 	} {
 		t.Add(group...)
 	}

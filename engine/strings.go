@@ -233,8 +233,6 @@ func expireAtMs(c *Ctx, arg []byte, flags int) (int64, bool) {
 	return ms, true
 }
 
-const maxInt64 = 1<<63 - 1
-
 func errInvalidExpire(cmd string) string {
 	return "ERR invalid expire time in '" + cmd + "' command"
 }
@@ -713,7 +711,7 @@ func incrDecr(c *Ctx, incr int64) {
 func cmdIncrByFloat(c *Ctx) {
 	key := c.Args[1]
 	o := c.LookupWrite(key)
-	var cur *LongDouble
+	cur := ldZero()
 	if o != nil {
 		if o.Type != TypeString {
 			c.Error(ErrWrongType)
@@ -721,25 +719,28 @@ func cmdIncrByFloat(c *Ctx) {
 		}
 		var ok bool
 		if o.Enc == EncInt {
-			cur = LongDoubleFromInt(o.Int)
-		} else if cur, ok = ParseLongDouble(o.Str); !ok {
+			cur = ld{newLD().SetInt64(o.Int)}
+		} else if cur, ok = ldParse(o.Str); !ok {
 			c.Error(ErrNotFloat)
 			return
 		}
-	} else {
-		cur = LongDoubleFromInt(0)
 	}
-	incr, ok := ParseLongDouble(c.Args[2])
+	incr, ok := ldParse(c.Args[2])
 	if !ok {
 		c.Error(ErrNotFloat)
 		return
 	}
-	sum, ok := cur.Add(incr)
+	if cur.IsInf() || incr.IsInf() {
+		// inf+x is inf and inf-inf is NaN: either way Redis refuses it.
+		c.Error(ErrNaN)
+		return
+	}
+	sum, ok := ldAdd(cur, incr)
 	if !ok {
 		c.Error(ErrNaN)
 		return
 	}
-	out := sum.FormatHuman()
+	out := ldFormatHuman(sum)
 	if o != nil {
 		lru := o.LRU
 		*o = NewRawString(out)

@@ -18,12 +18,12 @@ import (
 	"kv/resp"
 )
 
-// A step is one command line (split as redis-cli splits it, so "\xff" and quoted
+// A sstep is one command line (split as redis-cli splits it, so "\xff" and quoted
 // spaces work) and the reply rendered by resp.Value.String.
-type step struct{ line, want string }
+type sstep struct{ line, want string }
 
-// runSteps sends each step on r and compares the reply.
-func runSteps(t *testing.T, r *kvtest.Raw, steps []step) {
+// runScript sends each sstep on r and compares the reply.
+func runScript(t *testing.T, r *kvtest.Raw, steps []sstep) {
 	t.Helper()
 	for _, st := range steps {
 		if got := r.Do(splitLine(t, st.line)...).String(); got != st.want {
@@ -49,12 +49,12 @@ func splitLine(t *testing.T, line string) []string {
 // scripts runs each named script on a fresh server. With KV_REFERENCE_ADDR set to a
 // real Redis 7.0 (which it flushes), each script also runs there, so the expected
 // replies are Redis's own and not our reading of its source.
-func scripts(t *testing.T, cases map[string][]step) {
+func scripts(t *testing.T, cases map[string][]sstep) {
 	t.Helper()
 	for name, steps := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := kvtest.Start(t)
-			runSteps(t, s.Raw(t), steps)
+			runScript(t, s.Raw(t), steps)
 		})
 		if addr := os.Getenv("KV_REFERENCE_ADDR"); addr != "" {
 			t.Run(name+"/reference", func(t *testing.T) {
@@ -126,7 +126,7 @@ func errArity(cmd string) string {
 func errExpire(cmd string) string { return "(error) ERR invalid expire time in '" + cmd + "' command" }
 
 func TestStringCommands(t *testing.T) {
-	scripts(t, map[string][]step{
+	scripts(t, map[string][]sstep{
 		"set get": {
 			{"GET k", "(nil)"},
 			{"SET k v", "OK"},
@@ -383,7 +383,7 @@ func putList(s *kvtest.Server, key string) {
 func TestStringWrongType(t *testing.T) {
 	s := kvtest.Start(t)
 	putList(s, "l")
-	runSteps(t, s.Raw(t), []step{
+	runScript(t, s.Raw(t), []sstep{
 		{"GET l", errWrongType},
 		{"SET l v GET", errWrongType},
 		{"GETEX l", errWrongType},
@@ -505,7 +505,7 @@ func TestStringExpiry(t *testing.T) {
 	within("exat", (now/1000+100)*1000, (now/1000+100)*1000)
 
 	// KEEPTTL keeps it, a plain SET drops it, INCR and APPEND keep it, GETSET drops it.
-	runSteps(t, r, []step{
+	runScript(t, r, []sstep{
 		{"SET ex w KEEPTTL", "OK"},
 		{"INCRBYFLOAT px 1", errNotFloat},
 		{"SET px 1 KEEPTTL", "OK"},
@@ -529,7 +529,7 @@ func TestStringExpiry(t *testing.T) {
 	}
 
 	// Short TTLs really expire.
-	runSteps(t, r, []step{
+	runScript(t, r, []sstep{
 		{"SET short v PX 30", "OK"},
 		{"PSETEX short2 30 v", "OK"},
 		{"SET short3 v", "OK"},
@@ -658,7 +658,7 @@ func TestStringLazyfree(t *testing.T) {
 		s.E.Settings.LazyfreeLazyExpire = true
 	})
 	r := s.Raw(t)
-	runSteps(t, r, []step{{"MSET a 1 b 2", "OK"}, {"GETDEL a", "1"}, {"GETEX b PXAT 1", "2"}})
+	runScript(t, r, []sstep{{"MSET a 1 b 2", "OK"}, {"GETDEL a", "1"}, {"GETEX b PXAT 1", "2"}})
 	props, _ := rec.take()
 	if want := []string{"MSET a 1 b 2", "UNLINK a", "UNLINK b"}; fmt.Sprint(props) != fmt.Sprint(want) {
 		t.Errorf("propagated %q, want %q", props, want)
@@ -668,7 +668,7 @@ func TestStringLazyfree(t *testing.T) {
 func TestStringProtoMaxBulkLen(t *testing.T) {
 	s := kvtest.Start(t)
 	locked(s, func() { s.E.Settings.ProtoMaxBulkLen = 10 })
-	runSteps(t, s.Raw(t), []step{
+	runScript(t, s.Raw(t), []sstep{
 		{"SET k 12345", "OK"},
 		{"APPEND k 67890", "10"},
 		{"APPEND k x", errTooLong},
@@ -733,7 +733,11 @@ func TestStringGoRedis(t *testing.T) {
 	}
 }
 
-func TestLongDouble(t *testing.T) {
+// TestIncrByFloatParsing checks strtold's syntax and long double range through
+// INCRBYFLOAT on a missing key (0 + x), and long double sums on existing ones.
+func TestIncrByFloatParsing(t *testing.T) {
+	s := kvtest.Start(t)
+	r := s.Raw(t)
 	cases := []struct{ in, want string }{
 		{"10.5", "10.5"},
 		{"0.1", "0.1"},
@@ -747,37 +751,31 @@ func TestLongDouble(t *testing.T) {
 		{"00012", "12"},
 		{"1e-4950", "0"},
 		{"3.0000000000000000001", "3"},
-		{"inf", "inf"},
-		{"-Infinity", "-inf"},
-		{"INF", "inf"},
-		{"1e4933", ""},
-		{"1e-4960", ""},
-		{"1e99999999999", ""},
-		{"0e99999999999", "0"},
-		{"nan", ""},
-		{" 1", ""},
-		{"1 ", ""},
-		{"1e", ""},
-		{"1e+", ""},
-		{"0x", ""},
-		{"0x1p", ""},
-		{"1_0", ""},
-		{"0b1", ""},
-		{"1..2", ""},
-		{".", ""},
-		{"", ""},
-		{"-", ""},
-		{"infx", ""},
-		{strings.Repeat("1", 5120), ""},
+		{"inf", "(error) ERR increment would produce NaN or Infinity"},
+		{"-Infinity", "(error) ERR increment would produce NaN or Infinity"},
+		{"1e4933", errNotFloat},
+		{"1e-4960", errNotFloat},
+		{"1e99999999999", errNotFloat},
+		{"nan", errNotFloat},
+		{" 1", errNotFloat},
+		{"1 ", errNotFloat},
+		{"1e", errNotFloat},
+		{"1e+", errNotFloat},
+		{"0x", errNotFloat},
+		{"0x1p", errNotFloat},
+		{"1_0", errNotFloat},
+		{"0b1", errNotFloat},
+		{"1..2", errNotFloat},
+		{".", errNotFloat},
+		{"", errNotFloat},
+		{"-", errNotFloat},
+		{"infx", errNotFloat},
+		{strings.Repeat("1", 5120), errNotFloat},
 	}
-	for _, c := range cases {
-		d, ok := engine.ParseLongDouble([]byte(c.in))
-		got := ""
-		if ok {
-			got = string(d.FormatHuman())
-		}
-		if got != c.want {
-			t.Errorf("ParseLongDouble(%.20q) = %q, want %q", c.in, got, c.want)
+	for i, c := range cases {
+		key := "f" + strconv.Itoa(i)
+		if got := r.Do("INCRBYFLOAT", key, c.in).String(); got != c.want {
+			t.Errorf("INCRBYFLOAT %s %.20q = %q, want %q", key, c.in, got, c.want)
 		}
 	}
 	sums := []struct{ a, b, want string }{
@@ -787,16 +785,13 @@ func TestLongDouble(t *testing.T) {
 		{"-0.1", "0.05", "-0.05"},
 		{"5.0e3", "2.0e2", "5200"},
 		{"9223372036854775807", "1", "9223372036854775808"},
-		{"1.18973149535723176502e+4932", "1e4932", ""},
+		{"1.18973149535723176502e+4932", "1e4932", "(error) ERR increment would produce NaN or Infinity"},
+		{"inf", "-inf", "(error) ERR increment would produce NaN or Infinity"},
 	}
-	for _, c := range sums {
-		a, _ := engine.ParseLongDouble([]byte(c.a))
-		b, _ := engine.ParseLongDouble([]byte(c.b))
-		got := ""
-		if s, ok := a.Add(b); ok {
-			got = string(s.FormatHuman())
-		}
-		if got != c.want {
+	for i, c := range sums {
+		key := "s" + strconv.Itoa(i)
+		r.Do("SET", key, c.a)
+		if got := r.Do("INCRBYFLOAT", key, c.b).String(); got != c.want {
 			t.Errorf("%s + %s = %q, want %q", c.a, c.b, got, c.want)
 		}
 	}
