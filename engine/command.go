@@ -71,6 +71,9 @@ type Handler func(c *Ctx)
 // also set GetKeys.
 type KeySpec struct {
 	FirstKey, LastKey, Step int
+	// Flags are the key-spec flags as COMMAND INFO prints them ("RW", "access",
+	// "update"...); COMMAND GETKEYSANDFLAGS reports them for every key.
+	Flags []string
 }
 
 // Command describes one command (or subcommand) the way COMMAND INFO/DOCS report it.
