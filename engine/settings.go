@@ -15,12 +15,13 @@ type Settings struct {
 	ListCompressDepth      int
 
 	ActiveExpireEffort int
+	LazyfreeLazyExpire bool
+	LazyfreeUserDel    bool
+	LazyfreeUserFlush  bool
+
 	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
 	// keys then expire only when read.
 	ActiveExpireDisabled bool
-	LazyfreeLazyExpire   bool
-	LazyfreeUserDel      bool
-	LazyfreeUserFlush    bool
 }
 
 // DefaultSettings are Redis 7.0's defaults.

@@ -19,6 +19,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.slowlogCommands()...)
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
+	t.Add(s.configCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"kv/config"
 	"kv/engine"
 	"kv/resp"
 )
@@ -17,6 +19,9 @@ import (
 // Options configure a server. Zero values take Redis's defaults.
 type Options struct {
 	Engine *engine.Engine
+	// Config holds the settings; nil means Redis's defaults. The server applies it to
+	// itself and to the engine and follows later changes (CONFIG SET).
+	Config *config.Config
 	Logger *slog.Logger
 	// RequirePass, when set, is the default user's password.
 	RequirePass string
@@ -77,6 +82,7 @@ type Server struct {
 	maxmemory          atomic.Int64
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
+	cfg                *config.Config
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -140,6 +146,17 @@ func New(opts Options) (*Server, error) {
 	s.latencyPercentiles = []float64{50, 99, 99.9}
 	policy := "noeviction"
 	s.maxmemoryPolicy.Store(&policy)
+	s.cfg = opts.Config
+	if s.cfg == nil {
+		// Without a configuration the explicit options stand in for the settings
+		// they name; everything else takes Redis's defaults.
+		s.cfg = config.New()
+		_ = s.cfg.SetFromFlag("protected-mode", yesNo(opts.ProtectedMode))
+		_ = s.cfg.SetFromFlag("requirepass", opts.RequirePass)
+		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
+		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
+	}
+	s.applyConfig()
 	s.registerCommands()
 	s.e.SetExecHook(s.afterExec)
 	return s, nil
@@ -252,4 +269,11 @@ func (s *Server) connList() []*conn {
 	s.connsMu.Unlock()
 	sortConns(out)
 	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
