@@ -204,6 +204,9 @@ func (s *Server) pauseClients(end time.Time, all bool) {
 	})
 }
 
+// Unpause ends any CLIENT PAUSE, as CLIENT UNPAUSE does. Engine lock held.
+func (s *Server) Unpause() { s.unpauseClients() }
+
 // unpauseClients ends the pause and wakes the clients it held. Engine lock held.
 func (s *Server) unpauseClients() {
 	p := &s.pause
