@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"kv/engine"
+	"kv/glob"
 )
 
 // COMMAND answers from the engine's command table. The table holds one key range
@@ -279,7 +280,7 @@ func (s *Server) commandList(c *engine.Ctx) {
 				continue
 			}
 		case "pattern":
-			if !globMatch(arg, cmd.Name, true) {
+			if !glob.MatchString(arg, cmd.Name, true) {
 				continue
 			}
 		}
@@ -343,92 +344,4 @@ func (s *Server) commandGetkeysandflags(c *engine.Ctx) {
 			c.W.Simple(f)
 		}
 	}
-}
-
-// globMatch is Redis's stringmatchlen: * ? [...] with ^ and ranges, \ escapes.
-func globMatch(p, s string, nocase bool) bool {
-	low := func(b byte) byte {
-		if nocase && 'A' <= b && b <= 'Z' {
-			return b + 'a' - 'A'
-		}
-		return b
-	}
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if globMatch(p[1:], s[i:], nocase) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-			p = p[1:]
-			continue
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for len(p) > 0 && p[0] != ']' {
-				switch {
-				case p[0] == '\\' && len(p) >= 2:
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				case len(p) >= 3 && p[1] == '-':
-					lo, hi := low(p[0]), low(p[2])
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					if ch := low(s[0]); ch >= lo && ch <= hi {
-						match = true
-					}
-					p = p[2:]
-				default:
-					if low(p[0]) == low(s[0]) {
-						match = true
-					}
-				}
-				p = p[1:]
-			}
-			if len(p) > 0 {
-				p = p[1:] // the ']'
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-			continue
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-		}
-		if len(s) == 0 || low(p[0]) != low(s[0]) {
-			return false
-		}
-		p = p[1:]
-		s = s[1:]
-	}
-	return len(s) == 0
 }
