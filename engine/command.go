@@ -71,9 +71,6 @@ type Handler func(c *Ctx)
 // also set GetKeys.
 type KeySpec struct {
 	FirstKey, LastKey, Step int
-	// Flags are the key-spec flags as COMMAND INFO prints them ("RW", "access",
-	// "update"...); COMMAND GETKEYSANDFLAGS reports them for every key.
-	Flags []string
 }
 
 // Command describes one command (or subcommand) the way COMMAND INFO/DOCS report it.
@@ -93,6 +90,9 @@ type Command struct {
 	// range (COMMAND GETKEYS, ACL key checks, cluster hashing).
 	GetKeys     func(args [][]byte) []int
 	Subcommands map[string]*Command
+	// KeyFlags are the flags of the command's key spec as COMMAND INFO prints them
+	// ("RW", "access", "update"...); COMMAND GETKEYSANDFLAGS reports them per key.
+	KeyFlags []string
 	// Stats are this engine's commandstats for the command; guarded by the engine lock.
 	Stats CommandStats
 }

@@ -153,7 +153,7 @@ func writeCommandInfo(c *engine.Ctx, cmd *engine.Command) {
 	w.Set(0) // tips: the table holds none
 	if first > 0 {
 		w.Set(1)
-		writeKeySpec(c, cmd.Keys)
+		writeKeySpec(c, cmd.Keys, cmd.KeyFlags)
 	} else {
 		w.Set(0)
 	}
@@ -166,12 +166,12 @@ func writeCommandInfo(c *engine.Ctx, cmd *engine.Command) {
 
 // writeKeySpec writes a range key spec in COMMAND INFO's 7.0 shape: the last key is
 // relative to the first (or negative, counting from the end).
-func writeKeySpec(c *engine.Ctx, k engine.KeySpec) {
+func writeKeySpec(c *engine.Ctx, k engine.KeySpec, flags []string) {
 	w := c.W
 	w.Map(3)
 	w.BulkString("flags")
-	w.Set(len(k.Flags))
-	for _, f := range k.Flags {
+	w.Set(len(flags))
+	for _, f := range flags {
 		w.Simple(f)
 	}
 	w.BulkString("begin_search")
@@ -339,8 +339,8 @@ func (s *Server) commandGetkeysandflags(c *engine.Ctx) {
 	for _, k := range keys {
 		c.W.Array(2)
 		c.W.Bulk(args[k])
-		c.W.Set(len(cmd.Keys.Flags))
-		for _, f := range cmd.Keys.Flags {
+		c.W.Set(len(cmd.KeyFlags))
+		for _, f := range cmd.KeyFlags {
 			c.W.Simple(f)
 		}
 	}
