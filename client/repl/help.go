@@ -230,7 +230,9 @@ func (t HelpTable) Hint(line string) string {
 	return hint
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // PrintHelp prints "help", "help CMD [SUB]" or "help @group" as redis-cli does.
 func (t HelpTable) PrintHelp(w io.Writer, version string, args []string) {

@@ -300,7 +300,7 @@ func (s *session) scanMode() int {
 }
 
 type typeInfo struct {
-	name, sizeCmd, unit string
+	name, sizeCmd, unit   string
 	biggest, count, total uint64
 	biggestKey            string
 }

@@ -23,27 +23,27 @@ type Options struct {
 	// explicitly; otherwise it follows whether stdout is a terminal.
 	OutputSet bool
 
-	Repeat   int64         // -r; negative repeats for ever
-	Interval time.Duration // -i
-	StdinArg bool          // -x: last argument from stdin
-	ErrCode  bool          // -e: print error replies to stderr only
+	Repeat        int64         // -r; negative repeats for ever
+	Interval      time.Duration // -i
+	StdinArg      bool          // -x: last argument from stdin
+	ErrCode       bool          // -e: print error replies to stderr only
 	NoAuthWarning bool
 
-	Pipe        bool
-	PipeTimeout int // seconds; 0 waits for ever
-	Scan        bool
-	Pattern     string
-	Count       int
-	BigKeys     bool
-	MemKeys     bool
-	MemSamples  int
-	Latency     bool
-	LatencyHist bool
-	Stat        bool
-	RDB         string
-	Sentinel    []string
-	Master      string
-	ShowPushes  bool
+	Pipe          bool
+	PipeTimeout   int // seconds; 0 waits for ever
+	Scan          bool
+	Pattern       string
+	Count         int
+	BigKeys       bool
+	MemKeys       bool
+	MemSamples    int
+	Latency       bool
+	LatencyHist   bool
+	Stat          bool
+	RDB           string
+	Sentinel      []string
+	Master        string
+	ShowPushes    bool
 	ShowPushesSet bool
 
 	Version bool

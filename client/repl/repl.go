@@ -226,4 +226,3 @@ func sensitive(args []string) bool {
 	}
 	return false
 }
-
