@@ -275,7 +275,9 @@ func (c *Conn) Receive() (resp.Value, error) {
 }
 
 // ReceiveAny returns the next value from the server, push messages included, for
-// the subscribed and MONITOR modes where the server talks without being asked.
+// the subscribed and MONITOR modes where the server talks without being asked. In
+// RESP3 the confirmations of SUBSCRIBE and friends are push messages themselves, so
+// a subscriber sends with Send and Flush and reads everything with ReceiveAny.
 func (c *Conn) ReceiveAny() (resp.Value, error) {
 	v, err := c.read()
 	if err == nil && v.Kind != resp.KindPush && c.pending > 0 {

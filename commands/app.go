@@ -24,6 +24,7 @@ func App() *cli.App {
 		Commands: []*cli.Command{
 			serveCommand(),
 			cliCommand(),
+			benchCommand(),
 		},
 		HideHelpCommand: true,
 	}
