@@ -30,30 +30,30 @@ import (
 
 // Config is one benchmark run, with redis-benchmark's defaults.
 type Config struct {
-	Host      string
-	Port      int
-	Password  string
-	User      string
-	Clients   int // -c
-	Requests  int // -n
-	DataSize  int // -d
-	KeySpace  int // -r; 0 leaves __rand_int__ as it is, as redis-benchmark does
-	Pipeline  int // -P
-	Tests     []string
-	Quiet     bool
-	Loop      bool
-	CSV       bool
-	JSON      bool
-	Threads   int
-	DB        int
-	Resp3     bool
-	Ratio     *Ratio
-	Keys      string // uniform, zipfian, sequential
-	Duration  time.Duration
-	Compare   string // host:port of a second server
-	Command   []string
-	Out       io.Writer
-	Progress  io.Writer // live progress line; nil for none
+	Host     string
+	Port     int
+	Password string
+	User     string
+	Clients  int // -c
+	Requests int // -n
+	DataSize int // -d
+	KeySpace int // -r; 0 leaves __rand_int__ as it is, as redis-benchmark does
+	Pipeline int // -P
+	Tests    []string
+	Quiet    bool
+	Loop     bool
+	CSV      bool
+	JSON     bool
+	Threads  int
+	DB       int
+	Resp3    bool
+	Ratio    *Ratio
+	Keys     string // uniform, zipfian, sequential
+	Duration time.Duration
+	Compare  string // host:port of a second server
+	Command  []string
+	Out      io.Writer
+	Progress io.Writer // live progress line; nil for none
 
 	csvHeader bool
 }
