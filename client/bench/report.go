@@ -26,6 +26,9 @@ func (c *Config) report(r Result, compare bool) {
 			title, r.RPS, r.Avg, r.Min, r.P50, r.P95, r.P99, r.Max)
 	case c.Quiet:
 		fmt.Fprintf(c.Out, "%s: %.2f requests per second, p50=%.3f msec\n", title, r.RPS, r.P50)
+		if r.Errors > 0 {
+			fmt.Fprintf(c.Out, "%s: %d error replies\n", title, r.Errors)
+		}
 	default:
 		fmt.Fprintf(c.Out, "====== %s ======\n", title)
 		fmt.Fprintf(c.Out, "  %d requests completed in %.2f seconds\n", r.Requests, r.Seconds)
@@ -67,14 +70,14 @@ func (c *Config) summary(all []Result, targets []string) {
 			_ = t.Append(r.Test, f2(r.RPS), f3(r.Avg), f3(r.P50), f3(r.P90), f3(r.P99), f3(r.P999), f3(r.Max), fmt.Sprint(r.Errors))
 		}
 	} else {
-		t.Header("test", "rps "+targets[0], "rps "+targets[1], "ratio", "p50 A", "p50 B", "p99 A", "p99 B")
+		t.Header("test", "rps A "+targets[0], "rps B "+targets[1], "ratio A/B", "p50 A", "p50 B", "p99 A", "p99 B", "errors A", "errors B")
 		for i := 0; i+1 < len(all); i += 2 {
 			a, b := all[i], all[i+1]
 			ratio := "-"
 			if b.RPS > 0 {
 				ratio = fmt.Sprintf("%.2f", a.RPS/b.RPS)
 			}
-			_ = t.Append(a.Test, f2(a.RPS), f2(b.RPS), ratio, f3(a.P50), f3(b.P50), f3(a.P99), f3(b.P99))
+			_ = t.Append(a.Test, f2(a.RPS), f2(b.RPS), ratio, f3(a.P50), f3(b.P50), f3(a.P99), f3(b.P99), fmt.Sprint(a.Errors), fmt.Sprint(b.Errors))
 		}
 	}
 	_ = t.Render()
