@@ -208,11 +208,8 @@ func (s *session) connect(force, quiet bool) error {
 			return err
 		}
 		if v.Kind == resp.KindError {
+			// Like redis-cli, say so and go on in RESP2 on the connection made.
 			s.errorf("HELLO 3 failed: %s\n", v.Str)
-			if o.Resp3 == 1 {
-				c.Close()
-				return client.ReplyErr(v)
-			}
 		} else {
 			c.SetProto(3)
 		}

@@ -478,8 +478,10 @@ func (s *session) bigKeysMode(memkeys bool) int {
 }
 
 func infoField(info, field string) (int64, bool) {
-	i := strings.Index(info, field+":")
-	if i < 0 {
+	// As redis-cli: the first occurrence, then skip the separator (':' for a field,
+	// '=' for "db0:keys").
+	i := strings.Index(info, field)
+	if i < 0 || i+len(field)+1 > len(info) {
 		return 0, false
 	}
 	rest := info[i+len(field)+1:]
