@@ -5,11 +5,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +30,9 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
-		os.Exit(repl.Run(o, repl.Env{StdoutTTY: true, StdinTTY: true, Version: "test",
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGINT)
+		os.Exit(repl.Run(o, repl.Env{StdoutTTY: true, StdinTTY: true, Version: "test", Interrupt: sigs,
 			HistoryFile: os.Getenv("KV_CLI_HISTORY"), Builtin: []repl.HelpEntry{{Name: "get", Params: "key", Group: "string"}}}))
 	}
 	os.Exit(m.Run())
@@ -147,6 +151,16 @@ func TestREPLThroughPTY(t *testing.T) {
 	tm.send("help get\r")
 	tm.expect("GET\x1b[0m \x1b[90mkey\x1b[0m")
 
+	// SUBSCRIBE streams until Ctrl-C, then the prompt comes back on a new connection.
+	tm.send("subscribe ch\r")
+	tm.expect("Reading messages... (press Ctrl-C to quit)")
+	tm.expect("3) (integer) 1")
+	time.Sleep(100 * time.Millisecond)
+	tm.send("\x03")
+	tm.expect("127.0.0.1:" + port + "[2]> ") // the new connection selects db 2 again
+	tm.send("echo back\r")
+	tm.expect("\"back\"")
+
 	// AUTH stays out of the history.
 	tm.send("auth secret\r")
 	tm.expect("(error)")
@@ -176,7 +190,7 @@ func TestREPLThroughPTY(t *testing.T) {
 	tm.send("\x1b[A")
 	tm.expect("quit")
 	tm.send("\x1b[A")
-	tm.expect("help get")
+	tm.expect("echo back")
 	tm.send("\x03") // Ctrl-C at the prompt leaves, as in redis-cli
 	select {
 	case <-tm.done:
