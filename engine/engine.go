@@ -69,6 +69,8 @@ type Engine struct {
 	expiry  expireCycleState
 
 	execHook ExecHook
+
+	functions FunctionStore
 }
 
 // ExecHook runs after every command Exec runs, including the commands inside EXEC and
