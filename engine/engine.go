@@ -63,7 +63,8 @@ type Engine struct {
 	// clients but only deleted when the master says so.
 	Replica bool
 
-	watches watchRegistry
+	watches  watchRegistry
+	blocking blockRegistry
 }
 
 // New returns an engine with opts.Databases empty databases and no commands; the
@@ -87,6 +88,7 @@ func New(opts Options) *Engine {
 		e.dbs[i] = newDB(i)
 	}
 	e.watches.init()
+	e.blocking.init()
 	return e
 }
 
@@ -155,6 +157,8 @@ func (e *Engine) Exec(c *Ctx) {
 	c.rewritten = nil
 	c.Blocked = false
 	before := c.W.Len()
+	e.enterExec()
+	defer e.leaveExec()
 	cmd.Handler(c)
 	st := &cmd.Stats
 	st.Calls++

@@ -23,6 +23,7 @@ type conn struct {
 	nc   net.Conn
 	id   int64
 	rd   *resp.Reader
+	in   *blockReader // what rd reads: the socket, plus what arrived while blocked
 	w    *resp.Writer // this connection's own replies, written during its batch
 	ctx  *engine.Ctx
 	born time.Time
@@ -51,6 +52,9 @@ type conn struct {
 	quit    chan struct{}
 	closed  atomic.Bool
 	outPeak atomic.Int64
+
+	// unblocked is signalled when the engine ends this connection's block.
+	unblocked chan struct{}
 }
 
 type replyMode uint8
@@ -95,11 +99,13 @@ func newConn(s *Server, nc net.Conn) *conn {
 		born:       time.Now(),
 		lastActive: time.Now(),
 		wake:       make(chan struct{}, 1),
+		unblocked:  make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
 	c.authenticated = s.opts.RequirePass == ""
 	c.user = "default"
-	c.rd = resp.NewReader(nc, resp.Limits{Unauthenticated: func() bool { return !c.authenticated }})
+	c.in = &blockReader{nc: nc}
+	c.rd = resp.NewReader(c.in, resp.Limits{Unauthenticated: func() bool { return !c.authenticated }})
 	c.ctx = s.e.NewCtx(c.w, c)
 	return c
 }
@@ -141,11 +147,13 @@ func (c *conn) serve() {
 		}
 		c.commit()
 		c.s.current = nil
+		// Read under the lock: once it is released another client may serve this one.
+		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
 			return
 		}
-		if c.ctx.Blocked {
+		if blocked {
 			if !c.waitUnblocked() {
 				return
 			}
@@ -332,11 +340,8 @@ func (c *conn) cleanup() {
 	c.close()
 	c.s.e.Lock()
 	c.s.e.Unwatch(&c.watch)
+	c.s.e.Unblock(c.ctx)
 	c.s.connClosedLocked(c)
 	c.s.e.Unlock()
 	c.s.removeConn(c)
 }
-
-// waitUnblocked is replaced by the blocking-operations support; until a command can
-// block, a blocked context is a bug.
-func (c *conn) waitUnblocked() bool { return false }
