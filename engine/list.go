@@ -382,11 +382,7 @@ func popCommand(c *Ctx, head bool) {
 	var count int64
 	if hasCount {
 		n, ok := ParseInt(c.Args[2])
-		if !ok {
-			c.Error(ErrNotInt)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 {
 			c.Error(ErrNotPositive)
 			return
 		}
@@ -518,22 +514,17 @@ func lposCommand(c *Ctx) {
 			rank = n
 		case c.Is(j, "count") && more:
 			j++
-			n, ok := c.parseLong(c.Args[j])
-			if !ok {
-				return
-			}
-			if n < 0 {
+			// An unparsable value gets the range message too (getPositiveLong...).
+			n, ok := ParseInt(c.Args[j])
+			if !ok || n < 0 {
 				c.Error("ERR COUNT can't be negative")
 				return
 			}
 			count = n
 		case c.Is(j, "maxlen") && more:
 			j++
-			n, ok := c.parseLong(c.Args[j])
-			if !ok {
-				return
-			}
-			if n < 0 {
+			n, ok := ParseInt(c.Args[j])
+			if !ok || n < 0 {
 				c.Error("ERR MAXLEN can't be negative")
 				return
 			}
@@ -767,11 +758,7 @@ type mpopArgs struct {
 func parseMpop(c *Ctx, numkeysIdx int) (mpopArgs, bool) {
 	var a mpopArgs
 	n, ok := ParseInt(c.Args[numkeysIdx])
-	if !ok {
-		c.Error(ErrNotInt)
-		return a, false
-	}
-	if n < 1 {
+	if !ok || n < 1 {
 		c.Error("ERR numkeys should be greater than 0")
 		return a, false
 	}
@@ -789,11 +776,7 @@ func parseMpop(c *Ctx, numkeysIdx int) (mpopArgs, bool) {
 		if a.count == -1 && c.Is(j, "count") && j < len(c.Args)-1 {
 			j++
 			v, ok := ParseInt(c.Args[j])
-			if !ok {
-				c.Error(ErrNotInt)
-				return a, false
-			}
-			if v < 1 {
+			if !ok || v < 1 {
 				c.Error("ERR count should be greater than 0")
 				return a, false
 			}

@@ -84,7 +84,9 @@ func (c *conn) waitUnblocked() bool {
 	}
 	var timeout <-chan time.Time
 	if deadline > 0 {
-		t := time.NewTimer(time.Until(time.UnixMilli(deadline)))
+		// The deadline is whole milliseconds from a truncated clock: wait until the
+		// next millisecond so a timeout never ends early.
+		t := time.NewTimer(time.Until(time.UnixMilli(deadline + 1)))
 		defer t.Stop()
 		timeout = t.C
 	}
