@@ -29,7 +29,7 @@ func runSteps(t *testing.T, r *kvtest.Raw, steps []step) {
 	}
 }
 
-// splitArgs splits on spaces; '' stands for an empty argument.
+// splitArgs splits on spaces; ” stands for an empty argument.
 func splitArgs(s string) []string {
 	f := strings.Fields(s)
 	for i, a := range f {
