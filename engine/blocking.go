@@ -207,6 +207,17 @@ func (e *Engine) IsBlocked(c *Ctx) bool {
 // BlockedClients is INFO's blocked_clients.
 func (e *Engine) BlockedClients() int { return len(e.blocking.byCtx) }
 
+// BlockedWithTimeout is INFO's clients_in_timeout_table: blocked clients with a deadline.
+func (e *Engine) BlockedWithTimeout() int {
+	n := 0
+	for _, w := range e.blocking.byCtx {
+		if w.deadline > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // BlockedKeys is the number of keys with at least one waiter.
 func (e *Engine) BlockedKeys() int { return len(e.blocking.byKey) }
 

@@ -13,24 +13,24 @@ import (
 	"kv/resp"
 )
 
-// step is one command and the reply it must get, rendered by resp.Value.String.
-type step struct {
+// listStep is one command and the reply it must get, rendered by resp.Value.String.
+type listStep struct {
 	args string
 	want string
 }
 
-func runSteps(t *testing.T, r *kvtest.Raw, steps []step) {
+func runListSteps(t *testing.T, r *kvtest.Raw, steps []listStep) {
 	t.Helper()
 	for _, s := range steps {
-		args := splitArgs(s.args)
+		args := splitListArgs(s.args)
 		if got := r.Do(args...).String(); got != s.want {
 			t.Errorf("%s\n got  %q\n want %q", s.args, got, s.want)
 		}
 	}
 }
 
-// splitArgs splits on spaces; ” stands for an empty argument.
-func splitArgs(s string) []string {
+// splitListArgs splits on spaces; ” stands for an empty argument.
+func splitListArgs(s string) []string {
 	f := strings.Fields(s)
 	for i, a := range f {
 		if a == "''" {
@@ -40,11 +40,11 @@ func splitArgs(s string) []string {
 	return f
 }
 
-const wrongType = "(error) WRONGTYPE Operation against a key holding the wrong kind of value"
+const listWrongType = "(error) WRONGTYPE Operation against a key holding the wrong kind of value"
 
-// addTestSet registers a tiny SET so tests can make non-list keys whatever other command
+// addListTestSet registers a tiny SET so tests can make non-list keys whatever other command
 // groups are on this branch.
-func addTestSet(t *testing.T, s *kvtest.Server) {
+func addListTestSet(t *testing.T, s *kvtest.Server) {
 	s.E.Lock()
 	defer s.E.Unlock()
 	s.E.Commands().Add(&engine.Command{Name: "tset", Arity: 3, Flags: engine.FlagWrite,
@@ -56,9 +56,9 @@ func addTestSet(t *testing.T, s *kvtest.Server) {
 
 func TestListCommands(t *testing.T) {
 	s := kvtest.Start(t)
-	addTestSet(t, s)
+	addListTestSet(t, s)
 	r := s.Raw(t)
-	runSteps(t, r, []step{
+	runListSteps(t, r, []listStep{
 		// pushes
 		{"LPUSH", "(error) ERR wrong number of arguments for 'lpush' command"},
 		{"RPUSH l", "(error) ERR wrong number of arguments for 'rpush' command"},
@@ -71,19 +71,19 @@ func TestListCommands(t *testing.T) {
 		{"RPUSHX l z", "8"},
 		{"LRANGE l 0 -1", "[q p y x a b c z]"},
 		{"tset str v", "OK"},
-		{"LPUSH str a", wrongType},
-		{"RPUSHX str a", wrongType},
+		{"LPUSH str a", listWrongType},
+		{"RPUSHX str a", listWrongType},
 		// LLEN / LINDEX / LRANGE
 		{"LLEN l", "8"},
 		{"LLEN nokey", "0"},
-		{"LLEN str", wrongType},
+		{"LLEN str", listWrongType},
 		{"LINDEX l 0", "q"},
 		{"LINDEX l -1", "z"},
 		{"LINDEX l 8", "(nil)"},
 		{"LINDEX l -9", "(nil)"},
 		{"LINDEX l abc", "(error) ERR value is not an integer or out of range"},
 		{"LINDEX nokey abc", "(nil)"},
-		{"LINDEX str 0", wrongType},
+		{"LINDEX str 0", listWrongType},
 		{"LINDEX l 9223372036854775807", "(nil)"},
 		{"LRANGE l 2 3", "[y x]"},
 		{"LRANGE l -3 -2", "[b c]"},
@@ -94,7 +94,7 @@ func TestListCommands(t *testing.T) {
 		{"LRANGE nokey 0 -1", "[]"},
 		{"LRANGE l a 1", "(error) ERR value is not an integer or out of range"},
 		{"LRANGE nokey 0 b", "(error) ERR value is not an integer or out of range"},
-		{"LRANGE str 0 -1", wrongType},
+		{"LRANGE str 0 -1", listWrongType},
 		// LSET
 		{"LSET l 1 P", "OK"},
 		{"LSET l -1 Z", "OK"},
@@ -102,7 +102,7 @@ func TestListCommands(t *testing.T) {
 		{"LSET l abc x", "(error) ERR value is not an integer or out of range"},
 		{"LSET nokey 0 x", "(error) ERR no such key"},
 		{"LSET nokey abc x", "(error) ERR no such key"},
-		{"LSET str 0 x", wrongType},
+		{"LSET str 0 x", listWrongType},
 		{"LRANGE l 0 -1", "[q P y x a b c Z]"},
 		// LINSERT
 		{"LINSERT l BEFORE a A1", "9"},
@@ -111,7 +111,7 @@ func TestListCommands(t *testing.T) {
 		{"LINSERT nokey after a b", "0"},
 		{"LINSERT l middle a b", "(error) ERR syntax error"},
 		{"LINSERT nokey middle a b", "(error) ERR syntax error"},
-		{"LINSERT str before a b", wrongType},
+		{"LINSERT str before a b", listWrongType},
 		{"LRANGE l 0 -1", "[q P y x A1 a A2 b c Z]"},
 		// LPOS
 		{"RPUSH p a b c a b c a", "7"},
@@ -132,7 +132,7 @@ func TestListCommands(t *testing.T) {
 		{"LPOS p zz COUNT 1", "[]"},
 		{"LPOS nokey a", "(nil)"},
 		{"LPOS nokey a COUNT 0", "[]"},
-		{"LPOS str a", wrongType},
+		{"LPOS str a", listWrongType},
 		{"LPOS p a RANK 0", "(error) ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"},
 		{"LPOS p a RANK x", "(error) ERR value is not an integer or out of range"},
 		{"LPOS p a COUNT -1", "(error) ERR COUNT can't be negative"},
@@ -150,7 +150,7 @@ func TestListCommands(t *testing.T) {
 		{"LREM p 0 zz", "0"},
 		{"LREM nokey 0 a", "0"},
 		{"LREM p x a", "(error) ERR value is not an integer or out of range"},
-		{"LREM str 0 a", wrongType},
+		{"LREM str 0 a", listWrongType},
 		{"LREM p 0 c", "2"},
 		{"LREM p -9223372036854775808 b", "1"},
 		{"LLEN p", "0"},
@@ -164,7 +164,7 @@ func TestListCommands(t *testing.T) {
 		{"LLEN t", "0"},
 		{"LTRIM nokey 0 1", "OK"},
 		{"LTRIM t a 1", "(error) ERR value is not an integer or out of range"},
-		{"LTRIM str 0 1", wrongType},
+		{"LTRIM str 0 1", listWrongType},
 		// LPOP / RPOP
 		{"RPUSH q 1 2 3 4 5", "5"},
 		{"LPOP q", "1"},
@@ -179,8 +179,8 @@ func TestListCommands(t *testing.T) {
 		{"LPOP q -1", "(error) ERR value is out of range, must be positive"},
 		{"LPOP q x", "(error) ERR value is out of range, must be positive"},
 		{"LPOP q 1 2", "(error) ERR wrong number of arguments for 'lpop' command"},
-		{"RPOP str", wrongType},
-		{"LPOP str 0", wrongType},
+		{"RPOP str", listWrongType},
+		{"LPOP str 0", listWrongType},
 		// LMOVE / RPOPLPUSH
 		{"RPUSH src a b c", "3"},
 		{"LMOVE src dst LEFT RIGHT", "a"},
@@ -191,8 +191,8 @@ func TestListCommands(t *testing.T) {
 		{"RPOPLPUSH src dst", "(nil)"},
 		{"LMOVE src dst up left", "(error) ERR syntax error"},
 		{"LMOVE src dst left down", "(error) ERR syntax error"},
-		{"LMOVE dst str left left", wrongType},
-		{"LMOVE str dst left left", wrongType},
+		{"LMOVE dst str left left", listWrongType},
+		{"LMOVE str dst left left", listWrongType},
 		{"LRANGE dst 0 -1", "[b c a]"},
 		{"RPUSH one x", "1"},
 		{"LMOVE one one left right", "x"},
@@ -206,7 +206,7 @@ func TestListCommands(t *testing.T) {
 		{"LMPOP 2 nokey m right COUNT 2", "[m [d c]]"},
 		{"LMPOP 1 m left COUNT 10", "[m [b]]"},
 		{"LMPOP 1 m left", "(nil)"},
-		{"LMPOP 1 str left", wrongType},
+		{"LMPOP 1 str left", listWrongType},
 		{"LMPOP 0 m left", "(error) ERR numkeys should be greater than 0"},
 		{"LMPOP x m left", "(error) ERR numkeys should be greater than 0"},
 		{"LMPOP 2 m left", "(error) ERR syntax error"},
@@ -226,7 +226,7 @@ func TestListCommands(t *testing.T) {
 		{"BLMPOP 0.01 1 nokey left", "(nil)"},
 		{"BLMOVE nokey x left left 0.01", "(nil)"},
 		{"BRPOPLPUSH nokey x 0.01", "(nil)"},
-		{"BLPOP str 0", wrongType},
+		{"BLPOP str 0", listWrongType},
 		{"BLPOP nokey x", "(error) ERR timeout is not a float or out of range"},
 		{"BLPOP nokey -1", "(error) ERR timeout is negative"},
 		{"BLPOP nokey inf", "(error) ERR timeout is negative"},
@@ -236,7 +236,7 @@ func TestListCommands(t *testing.T) {
 		{"BLMOVE nokey x left left x", "(error) ERR timeout is not a float or out of range"},
 		{"BLMPOP x 1 nokey left", "(error) ERR timeout is not a float or out of range"},
 		{"BLMPOP 0 0 nokey left", "(error) ERR numkeys should be greater than 0"},
-		{"BLMOVE str x left left 0", wrongType},
+		{"BLMOVE str x left left 0", listWrongType},
 		{"BLPOP k", "(error) ERR wrong number of arguments for 'blpop' command"},
 	})
 }
@@ -257,14 +257,14 @@ func exec(e *engine.Engine, proto int, args ...string) string {
 	return string(w.Bytes())
 }
 
-func newEngine() *engine.Engine {
+func newListEngine() *engine.Engine {
 	e := engine.New(engine.Options{})
 	engine.RegisterAll(e)
 	return e
 }
 
 func TestListNullReplies(t *testing.T) {
-	e := newEngine()
+	e := newListEngine()
 	exec(e, 2, "RPUSH", "l", "a")
 	cases := []struct {
 		args   []string
@@ -292,13 +292,13 @@ func TestListNullReplies(t *testing.T) {
 	}
 }
 
-type recorder struct {
+type listRecorder struct {
 	mu   sync.Mutex
 	cmds []string
 	evs  []string
 }
 
-func (r *recorder) Propagate(db int, args [][]byte) {
+func (r *listRecorder) Propagate(db int, args [][]byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var parts []string
@@ -308,7 +308,7 @@ func (r *recorder) Propagate(db int, args [][]byte) {
 	r.cmds = append(r.cmds, fmt.Sprintf("%d:%s", db, strings.Join(parts, " ")))
 }
 
-func (r *recorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
+func (r *listRecorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
 	if class == engine.EventKeyMiss {
 		return
 	}
@@ -317,7 +317,7 @@ func (r *recorder) NotifyKeyspaceEvent(class engine.EventClass, event string, ke
 	r.evs = append(r.evs, event+":"+string(key))
 }
 
-func (r *recorder) take() (cmds, evs []string) {
+func (r *listRecorder) take() (cmds, evs []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cmds, evs = r.cmds, r.evs
@@ -326,8 +326,8 @@ func (r *recorder) take() (cmds, evs []string) {
 }
 
 func TestListPropagationAndEvents(t *testing.T) {
-	e := newEngine()
-	rec := &recorder{}
+	e := newListEngine()
+	rec := &listRecorder{}
 	e.SetPropagator(rec)
 	e.SetNotifier(rec)
 	cases := []struct {
@@ -362,7 +362,7 @@ func TestListPropagationAndEvents(t *testing.T) {
 		{"LTRIM nokey 1 0", "", ""},
 	}
 	for _, tc := range cases {
-		exec(e, 2, splitArgs(tc.args)...)
+		exec(e, 2, splitListArgs(tc.args)...)
 		cmds, evs := rec.take()
 		if got := strings.Join(cmds, " | "); got != tc.cmds {
 			t.Errorf("%s: propagated %q, want %q", tc.args, got, tc.cmds)
@@ -374,7 +374,7 @@ func TestListPropagationAndEvents(t *testing.T) {
 }
 
 func TestListDirtyCounts(t *testing.T) {
-	e := newEngine()
+	e := newListEngine()
 	dirty := func(args ...string) int64 {
 		before := e.Dirty
 		exec(e, 2, args...)
@@ -400,7 +400,7 @@ func TestListDirtyCounts(t *testing.T) {
 // TestListLargeIndex checks LINDEX/LSET/LINSERT in the middle of a big list stay fast
 // (node walks, not element walks) and correct.
 func TestListLargeIndex(t *testing.T) {
-	e := newEngine()
+	e := newListEngine()
 	const n = 300000
 	args := []string{"RPUSH", "big"}
 	for i := 0; i < n; i++ {
@@ -435,7 +435,7 @@ func TestListLargeIndex(t *testing.T) {
 
 // TestListMaxListpackSize checks the node bound follows the setting for new lists.
 func TestListMaxListpackSize(t *testing.T) {
-	e := newEngine()
+	e := newListEngine()
 	e.Lock()
 	e.Settings.ListMaxListpackSize = 4
 	e.Unlock()
@@ -453,7 +453,7 @@ func TestListMaxListpackSize(t *testing.T) {
 }
 
 func TestListCommandTable(t *testing.T) {
-	e := newEngine()
+	e := newListEngine()
 	for _, tc := range []struct {
 		name  string
 		arity int

@@ -49,12 +49,16 @@ type Reader struct {
 
 	// A multibulk request being parsed; kept between reads so a large request that
 	// arrives in pieces is not re-parsed from the start.
-	args    [][]byte
-	offs    []int // where each of args starts in buf, to re-point them when buf moves
-	pending int   // arguments still expected, 0 when between requests
-	bulkLen int64 // length of the next bulk, -1 when its header is not read yet
-	start   int   // where the request in progress begins in buf
-	inline  bool  // the last request was inline
+	// arena holds the arguments of every request parsed since the last read from the
+	// stream; each request's args are a window of it, so a batch's requests don't share
+	// storage. offs[i] is where arena[i] starts in buf, to re-point it when buf moves.
+	arena    [][]byte
+	offs     []int
+	argStart int   // the request in progress starts at arena[argStart]
+	pending  int   // arguments still expected, 0 when between requests
+	bulkLen  int64 // length of the next bulk, -1 when its header is not read yet
+	start    int   // where the request in progress begins in buf
+	inline   bool  // the last request was inline
 }
 
 // NewReader reads requests from rd within limits.
@@ -99,6 +103,15 @@ func (r *Reader) WasInline() bool { return r.inline }
 // requests (a blank inline line, "*0") are skipped as Redis skips them. On a
 // *ProtocolError the caller replies with it and closes the connection.
 func (r *Reader) ReadCommand() ([][]byte, error) {
+	// Earlier results are dead now: keep only a request in progress.
+	if r.pending > 0 {
+		n := copy(r.arena, r.arena[r.argStart:])
+		copy(r.offs, r.offs[r.argStart:])
+		r.arena, r.offs = r.arena[:n], r.offs[:n]
+	} else {
+		r.arena, r.offs = r.arena[:0], r.offs[:0]
+	}
+	r.argStart = 0
 	for {
 		args, ok, err := r.Next()
 		if err != nil || ok {
@@ -110,7 +123,7 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		if err := r.fill(); err != nil {
 			r.err = err
 			// Unparsed bytes at EOF are a request cut short, not a clean close.
-			if err == io.EOF && r.Buffered() > 0 {
+			if err == io.EOF && (r.Buffered() > 0 || r.pending > 0) {
 				return nil, io.ErrUnexpectedEOF
 			}
 			return nil, err
@@ -197,8 +210,7 @@ func (r *Reader) parseMultibulk() ([][]byte, bool, error) {
 		}
 		r.start = start
 		r.pending = int(n)
-		r.args = r.args[:0]
-		r.offs = r.offs[:0]
+		r.argStart = len(r.arena)
 		r.bulkLen = -1
 	}
 	for r.pending > 0 {
@@ -233,13 +245,14 @@ func (r *Reader) parseMultibulk() ([][]byte, bool, error) {
 			return nil, false, nil
 		}
 		end := r.r + int(r.bulkLen)
-		r.args = append(r.args, r.buf[r.r:end:end])
+		r.arena = append(r.arena, r.buf[r.r:end:end])
 		r.offs = append(r.offs, r.r)
 		r.r = end + 2
 		r.bulkLen = -1
 		r.pending--
 	}
-	return r.args, true, nil
+	n := len(r.arena)
+	return r.arena[r.argStart:n:n], true, nil
 }
 
 func (r *Reader) unauthenticated() bool {
@@ -279,9 +292,10 @@ func (r *Reader) fill() error {
 		copy(nb, r.buf[keep:r.w])
 		r.buf = nb
 		if r.pending > 0 {
-			for i, a := range r.args {
-				r.offs[i] -= keep
-				r.args[i] = nb[r.offs[i] : r.offs[i]+len(a) : r.offs[i]+len(a)]
+			for i := r.argStart; i < len(r.arena); i++ {
+				off := r.offs[i] - keep
+				r.offs[i] = off
+				r.arena[i] = nb[off : off+len(r.arena[i]) : off+len(r.arena[i])]
 			}
 		}
 		r.r -= keep

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -30,7 +31,8 @@ var errBlockedInputLimit = errors.New("query buffer limit reached while blocked"
 // first, then the socket. Only one goroutine uses it at a time: the connection's own,
 // or, while it waits in waitUnblocked, the helper it starts and joins.
 type blockReader struct {
-	nc      net.Conn
+	nc      net.Conn  // for deadlines
+	src     io.Reader // the socket, through the server's byte counter
 	pending []byte
 }
 
@@ -43,7 +45,7 @@ func (b *blockReader) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	return b.nc.Read(p)
+	return b.src.Read(p)
 }
 
 // drain reads the socket into pending until an error (which it returns): the peer
@@ -51,7 +53,7 @@ func (b *blockReader) Read(p []byte) (int, error) {
 func (b *blockReader) drain() error {
 	var buf [4096]byte
 	for {
-		n, err := b.nc.Read(buf[:])
+		n, err := b.src.Read(buf[:])
 		b.pending = append(b.pending, buf[:n]...)
 		if err != nil {
 			return err
@@ -90,6 +92,9 @@ func (c *conn) waitUnblocked() bool {
 		defer t.Stop()
 		timeout = t.C
 	}
+	// A blocked client is exempt from the idle timeout, as in Redis; the serve loop
+	// sets it again for the next read.
+	_ = c.nc.SetReadDeadline(time.Time{})
 	readDone := make(chan error, 1)
 	go func() { readDone <- c.in.drain() }()
 	readerRunning := true
@@ -137,13 +142,27 @@ func (c *conn) waitUnblocked() bool {
 	}
 }
 
+// registerClientUnblock mounts CLIENT UNBLOCK under the CLIENT container.
+func (s *Server) registerClientUnblock() {
+	client := s.e.Commands().Lookup([]byte("client"))
+	if client == nil || client.Subcommands == nil {
+		return
+	}
+	client.Subcommands["unblock"] = &engine.Command{Name: "client|unblock", Arity: -3,
+		Flags: engine.FlagAdmin | engine.FlagNoscript | engine.FlagLoading | engine.FlagStale | engine.FlagSentinel,
+		ACL:   []string{"admin", "slow", "dangerous", "connection"}, Group: "connection", Since: "5.0.0",
+		Summary:    "Unblock a client blocked in a blocking command from a different connection",
+		Complexity: "O(log N) where N is the number of client connections",
+		Syntax:     "client-id [TIMEOUT|ERROR]", Handler: s.clientUnblock}
+}
+
 // clientUnblock is CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: it ends another client's
 // block as if it timed out, or with an UNBLOCKED error, and replies 1 if that client was
-// blocked, else 0. c.Args are the whole command (CLIENT UNBLOCK id ...); the caller,
-// CLIENT's subcommand dispatch, has checked the arity (-3, at most 4 arguments).
+// blocked, else 0. c.Args are the whole command (CLIENT UNBLOCK id ...).
 func (s *Server) clientUnblock(c *engine.Ctx) {
 	if len(c.Args) < 3 || len(c.Args) > 4 {
-		c.Error(engine.ErrWrongArgs("client|unblock"))
+		// Redis's clientCommand falls through to its generic subcommand error.
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
 		return
 	}
 	withError := false

@@ -12,8 +12,8 @@ import (
 	"kv/resp"
 )
 
-// This file tests clientUnblock from inside the package: CLIENT itself belongs to the
-// server-commands work, so the test mounts UNBLOCK under a stand-in CLIENT command.
+// This file tests CLIENT UNBLOCK from inside the package, where the engine's blocked
+// count can be read directly.
 
 type rawConn struct {
 	t  *testing.T
@@ -44,24 +44,13 @@ func (r *rawConn) read() resp.Value {
 	return v
 }
 
-func startWithClientUnblock(t *testing.T) (*Server, func() *rawConn) {
+func startForUnblock(t *testing.T) (*Server, func() *rawConn) {
 	e := engine.New(engine.Options{})
 	engine.RegisterAll(e)
 	s, err := New(Options{Engine: e, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Commands().Add(&engine.Command{Name: "client", Arity: -2, Handler: func(c *engine.Ctx) {
-		if engine.EqualFold(c.Args[1], "unblock") {
-			s.clientUnblock(c)
-			return
-		}
-		if engine.EqualFold(c.Args[1], "id") {
-			c.W.Int(connOf(c).id)
-			return
-		}
-		c.Error("ERR unknown subcommand")
-	}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +82,7 @@ func waitBlocked(t *testing.T, s *Server, n int) {
 }
 
 func TestClientUnblock(t *testing.T) {
-	s, dial := startWithClientUnblock(t)
+	s, dial := startForUnblock(t)
 	ctl := dial()
 	cases := []struct {
 		block  []string
@@ -138,6 +127,8 @@ func TestClientUnblock(t *testing.T) {
 		{[]string{"CLIENT", "UNBLOCK", "abc"}, "(error) ERR value is not an integer or out of range"},
 		{[]string{"CLIENT", "UNBLOCK", "1", "maybe"}, "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"},
 		{[]string{"CLIENT", "UNBLOCK", "abc", "maybe"}, "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"},
+		{[]string{"CLIENT", "UNBLOCK", "1", "timeout", "x"}, "(error) ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP."},
+		{[]string{"CLIENT", "UNBLOCK"}, "(error) ERR wrong number of arguments for 'client|unblock' command"},
 	} {
 		if got := ctl.do(tc.args...).String(); got != tc.want {
 			t.Errorf("%v = %s, want %s", tc.args, got, tc.want)
