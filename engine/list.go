@@ -948,3 +948,30 @@ func propagateMove(c *Ctx, fromHead, toHead bool) {
 	}
 	c.Propagate([]byte("LMOVE"), c.Args[1], c.Args[2], []byte(whereName(fromHead)), []byte(whereName(toHead)))
 }
+
+// Hooks for commands that handle values of every type (SORT, COPY, persistence).
+
+// ListElements returns a list's entries head to tail (copies).
+func ListElements(o *Object) [][]byte { return listOf(o).All() }
+
+// NewListFrom builds a list value holding elems in order (SORT ... STORE, RDB load),
+// with nodes bounded by s.ListMaxListpackSize.
+func NewListFrom(s *Settings, elems [][]byte) Object {
+	ql := NewQuicklist(s.ListMaxListpackSize)
+	for _, v := range elems {
+		ql.PushTail(v)
+	}
+	return Object{Type: TypeList, Enc: EncQuicklist, Val: ql}
+}
+
+// DupList deep-copies a list value (COPY), keeping its node bound.
+func DupList(o *Object) Object {
+	src := listOf(o)
+	ql := NewQuicklist(src.fill)
+	for n := src.head; n != nil; n = n.next {
+		cp := &qlNode{buf: append([]byte(nil), n.entries()...), count: n.count}
+		ql.linkAfter(ql.tail, cp)
+		ql.count += n.count
+	}
+	return Object{Type: TypeList, Enc: EncQuicklist, Val: ql, LRU: o.LRU}
+}

@@ -329,3 +329,18 @@ func FuzzQuicklist(f *testing.F) {
 		}
 	})
 }
+
+func TestDupList(t *testing.T) {
+	s := DefaultSettings()
+	o := NewListFrom(&s, [][]byte{[]byte("a"), []byte("b"), []byte("c")})
+	cp := DupList(&o)
+	listOf(&o).PushTail([]byte("d"))
+	var m qlModel
+	for _, v := range []string{"a", "b", "c"} {
+		m = append(m, []byte(v))
+	}
+	assertSame(t, listOf(&cp), m, "dup")
+	if len(ListElements(&o)) != 4 {
+		t.Fatal("original changed length")
+	}
+}
