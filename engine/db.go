@@ -184,7 +184,9 @@ func (c *Ctx) Exists(key []byte) bool {
 // (Redis's setKey). It signals the change.
 func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.E.SignalKeyReady(c.DB, key, o.Type)
+	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
 	}
@@ -195,6 +197,7 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.touchLRU(&o)
 	c.DB.keys.Set(key, o)
+	c.E.SignalKeyReady(c.DB, key, o.Type)
 	c.Changed(key)
 }
 

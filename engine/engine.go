@@ -65,8 +65,10 @@ type Engine struct {
 	// clients but only deleted when the master says so.
 	Replica bool
 
-	watches watchRegistry
-	expiry  expireCycleState
+	watches  watchRegistry
+	expiry   expireCycleState
+	blocking blockRegistry
+	hooks    typeHooks
 
 	execHook ExecHook
 
@@ -96,12 +98,14 @@ func New(opts Options) *Engine {
 		Rand:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b76)),
 		Stats:    Stats{Errors: map[string]int64{}},
 		Settings: DefaultSettings(),
+		hooks:    defaultTypeHooks(),
 	}
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = newDB(i)
 	}
 	e.watches.init()
+	e.blocking.init()
 	return e
 }
 
@@ -174,6 +178,8 @@ func (e *Engine) Exec(c *Ctx) {
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
+	e.enterExec()
+	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats

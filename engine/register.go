@@ -11,6 +11,7 @@ func RegisterAll(e *Engine) {
 		expireCommands(),
 		sortCommands(),
 		scanCommands(),
+		listCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -15,6 +15,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.transactionCommands()...)
 	t.Add(s.handshakeCommands()...)
 	t.Add(s.clientCommands()...)
+	s.registerClientUnblock()
 	t.Add(s.infoCommands()...)
 	t.Add(s.serverCommands()...)
 	t.Add(s.slowlogCommands()...)

@@ -171,22 +171,18 @@ func (s *Server) port() int {
 func (s *Server) infoClients(b *infoBuilder) {
 	conns := s.liveConns()
 	var maxIn, maxOut int64
-	blocked := 0
 	for _, cl := range conns {
 		maxIn = max(maxIn, int64(cl.qbuf))
 		maxOut = max(maxOut, int64(cl.pendingOutput()))
-		if cl.ctx.Blocked {
-			blocked++
-		}
 	}
 	b.int("connected_clients", int64(len(conns)))
 	b.int("cluster_connections", 0)
 	b.int("maxclients", s.maxClients.Load())
 	b.int("client_recent_max_input_buffer", maxIn)
 	b.int("client_recent_max_output_buffer", maxOut)
-	b.int("blocked_clients", int64(blocked))
+	b.int("blocked_clients", int64(s.e.BlockedClients()))
 	b.int("tracking_clients", 0)
-	b.int("clients_in_timeout_table", 0)
+	b.int("clients_in_timeout_table", int64(s.e.BlockedWithTimeout()))
 }
 
 // humanBytes formats like Redis's bytesToHuman.

@@ -24,6 +24,7 @@ type conn struct {
 	nc   net.Conn
 	id   int64
 	rd   *resp.Reader
+	in   *blockReader // what rd reads: the socket, plus what arrived while blocked
 	w    *resp.Writer // this connection's own replies, written during its batch
 	ctx  *engine.Ctx
 	born time.Time
@@ -63,6 +64,9 @@ type conn struct {
 	quit    chan struct{}
 	closed  atomic.Bool
 	outPeak atomic.Int64
+
+	// unblocked is signalled when the engine ends this connection's block.
+	unblocked chan struct{}
 }
 
 type replyMode uint8
@@ -107,12 +111,14 @@ func newConn(s *Server, nc net.Conn) *conn {
 		born:       time.Now(),
 		lastActive: time.Now(),
 		wake:       make(chan struct{}, 1),
+		unblocked:  make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
 	c.user = "default"
 	c.lastCmd = "NULL"
 	c.addr, c.laddr, c.fd = connAddrs(nc)
-	c.rd = resp.NewReader(countingReader{nc, &s.stats}, c.readLimits())
+	c.in = &blockReader{nc: nc, src: countingReader{nc, &s.stats}}
+	c.rd = resp.NewReader(c.in, c.readLimits())
 	c.limitsGen = s.limitsGen.Load()
 	c.ctx = s.e.NewCtx(c.w, c)
 	return c
@@ -166,11 +172,13 @@ func (c *conn) serve() {
 		c.idleExempt = c.flags&(flagPubsub|flagMonitor|flagReplica|flagMaster) != 0
 		c.qbuf, c.qbufCap, c.argvMem = c.rd.Buffered(), c.rd.QueryBufferSize(), 0
 		c.s.current = nil
+		// Read under the lock: once it is released another client may serve this one.
+		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
 			return
 		}
-		if c.ctx.Blocked {
+		if blocked {
 			if !c.waitUnblocked() {
 				return
 			}
@@ -441,11 +449,8 @@ func (c *conn) cleanup() {
 	c.close()
 	c.s.e.Lock()
 	c.s.e.Unwatch(&c.watch)
+	c.s.e.Unblock(c.ctx)
 	c.s.connClosedLocked(c)
 	c.s.e.Unlock()
 	c.s.removeConn(c)
 }
-
-// waitUnblocked is replaced by the blocking-operations support; until a command can
-// block, a blocked context is a bug.
-func (c *conn) waitUnblocked() bool { return false }
