@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/engine"
 	"kv/resp"
 )
@@ -33,7 +34,7 @@ type conn struct {
 	libName       string
 	libVer        string
 	authenticated bool
-	user          string
+	user          *acl.User
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
@@ -109,7 +110,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
-	c.user = "default"
+	c.user = s.acl.Default
+	c.authenticated = !s.acl.DefaultNeedsAuth()
 	c.lastCmd = "NULL"
 	c.addr, c.laddr, c.fd = connAddrs(nc)
 	c.rd = resp.NewReader(countingReader{nc, &s.stats}, c.readLimits())
@@ -241,6 +243,16 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if err := acl.CheckCommand(c.user, cmd, args); err != nil {
+		ctx := acl.CtxToplevel
+		if c.multi != nil {
+			ctx = acl.CtxMulti
+		}
+		c.s.logDenied(c, err.(*acl.Denied), ctx, args)
+		c.reject(err.Error())
+		cmd.Stats.RejectedCalls++
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
@@ -273,10 +285,11 @@ func (c *conn) applyReplyMode(before int) {
 }
 
 // authRequired reports whether the client must authenticate before running commands
-// other than AUTH/HELLO: the default user has a password and this client has not
-// given it. Safe from the connection's own goroutine without the engine lock.
+// other than AUTH/HELLO: the default user has a password or is off, and this client
+// has not authenticated (Redis's authRequired). Safe from the connection's own
+// goroutine without the engine lock.
 func (c *conn) authRequired() bool {
-	return !c.authenticated && *c.s.requirePass.Load() != ""
+	return !c.authenticated && c.s.acl.DefaultNeedsAuth()
 }
 
 // readLimits are the request limits for this connection under the server's settings.
@@ -315,6 +328,12 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
 // transaction, as Redis's flagTransaction does.
 func (c *conn) reject(msg string) {
+	if c.lastCmd == "exec" {
+		// A refused EXEC ends the transaction, as Redis's execCommandAbort does.
+		c.multi = nil
+		c.s.e.Unwatch(&c.watch)
+		msg = "EXECABORT Transaction discarded because of: " + msg
+	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
 	if c.multi != nil {
