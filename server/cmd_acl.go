@@ -485,3 +485,9 @@ func protectedModeDenies(protected, defaultNoPass bool, remote net.Addr) bool {
 // subscriptions. Pub/sub lives on its own branch; until it lands a client has none, and
 // its merge replaces this body with the client's real lists.
 func subscriptionsOf(cl *conn) (channels, patterns []string) { return nil, nil }
+
+// ProtectedModeDenies exposes the protected-mode decision for tests that cannot dial
+// from a non-loopback address.
+func ProtectedModeDenies(protected, defaultNoPass bool, remote net.Addr) bool {
+	return protectedModeDenies(protected, defaultNoPass, remote)
+}
