@@ -2,6 +2,7 @@ package server
 
 import (
 	"kv/engine"
+	"kv/scripting"
 )
 
 // connOf returns the connection a command runs for.
@@ -21,6 +22,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
 	t.Add(s.aclCommands()...)
+	t.Add(scripting.New(s.e, s.log).Commands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
