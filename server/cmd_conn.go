@@ -22,6 +22,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
+	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 }
 

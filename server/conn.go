@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/engine"
 	"kv/resp"
 )
@@ -34,7 +35,7 @@ type conn struct {
 	libName       string
 	libVer        string
 	authenticated bool
-	user          string
+	user          *acl.User
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
@@ -114,7 +115,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		unblocked:  make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
-	c.user = "default"
+	c.user = s.acl.Default
+	c.authenticated = !s.acl.DefaultNeedsAuth()
 	c.lastCmd = "NULL"
 	c.addr, c.laddr, c.fd = connAddrs(nc)
 	c.in = &blockReader{nc: nc, src: countingReader{nc, &s.stats}}
@@ -249,6 +251,16 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if err := acl.CheckCommand(c.user, cmd, args); err != nil {
+		ctx := acl.CtxToplevel
+		if c.multi != nil {
+			ctx = acl.CtxMulti
+		}
+		c.s.logDenied(c, err.(*acl.Denied), ctx, args)
+		c.reject(err.Error())
+		cmd.Stats.RejectedCalls++
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
@@ -281,10 +293,11 @@ func (c *conn) applyReplyMode(before int) {
 }
 
 // authRequired reports whether the client must authenticate before running commands
-// other than AUTH/HELLO: the default user has a password and this client has not
-// given it. Safe from the connection's own goroutine without the engine lock.
+// other than AUTH/HELLO: the default user has a password or is off, and this client
+// has not authenticated (Redis's authRequired). Safe from the connection's own
+// goroutine without the engine lock.
 func (c *conn) authRequired() bool {
-	return !c.authenticated && *c.s.requirePass.Load() != ""
+	return !c.authenticated && c.s.acl.DefaultNeedsAuth()
 }
 
 // readLimits are the request limits for this connection under the server's settings.
@@ -323,6 +336,12 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
 // transaction, as Redis's flagTransaction does.
 func (c *conn) reject(msg string) {
+	if c.lastCmd == "exec" {
+		// A refused EXEC ends the transaction, as Redis's execCommandAbort does.
+		c.multi = nil
+		c.s.e.Unwatch(&c.watch)
+		msg = "EXECABORT Transaction discarded because of: " + msg
+	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
 	if c.multi != nil {
