@@ -20,6 +20,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
+	t.Add(s.memoryCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

@@ -81,6 +81,8 @@ type Server struct {
 	// latency-tracking-info-percentiles
 	latencyPercentiles []float64
 	maxmemory          atomic.Int64
+	memLimit           memLimitState
+	evicting           atomic.Bool
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
 	cfg                *config.Config
@@ -157,6 +159,9 @@ func New(opts Options) (*Server, error) {
 		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
 		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
 	}
+	s.e.SetMemNotCounted(s.memNotCountedForEvict)
+	s.e.SampleMemory()
+	s.memStartup = s.e.UsedMemory()
 	s.applyConfig()
 	s.registerCommands()
 	s.e.SetExecHook(s.afterExec)
