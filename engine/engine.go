@@ -73,7 +73,7 @@ type Engine struct {
 	evict    evictState
 	lruclock uint32
 	lfuclock uint32
-	expiry  expireCycleState
+	expiry   expireCycleState
 
 	execHook ExecHook
 }

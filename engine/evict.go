@@ -179,13 +179,19 @@ func (e *Engine) performEvictions() EvictResult {
 	start := time.Now()
 	var freed int64
 	keysFreed := 0
-	for freed < toFree {
+	// A gauge sees deletions at once, so it is measured instead of estimated.
+	for freed < toFree || e.mem.gauge != nil {
 		db, key, ok := e.pickEvictionVictim(policy)
 		if !ok {
 			return EvictFail
 		}
 		freed += e.evictKey(db, key)
 		keysFreed++
+		if e.mem.gauge != nil {
+			if _, _, still := e.MaxmemoryState(); !still {
+				break
+			}
+		}
 		if keysFreed%16 == 0 && time.Since(start) > limit {
 			return EvictRunning
 		}

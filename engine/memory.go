@@ -7,23 +7,29 @@ import (
 
 // Memory accounting.
 //
-// used_memory is the Go heap as the runtime sees it: bytes in heap objects plus
-// goroutine stacks (runtime/metrics, which reads per-P counters without stopping the
-// world, unlike runtime.ReadMemStats). Reading it costs about 2us, so it is sampled
-// at most once per millisecond: the server refreshes it before each batch of
-// commands, and between samples the estimate grows by the size of the arguments of
-// every write, so a long pipeline of large writes still trips the limit in time.
-// A millisecond is far below how fast a cache fills (even 1 GB/s of writes moves
-// used_memory by 1 MB per sample) yet keeps the read off the per-command path.
+// used_memory comes from the Go runtime (runtime/metrics, which reads per-P counters
+// without stopping the world, unlike runtime.ReadMemStats): the live heap the last
+// GC cycle marked, plus goroutine stacks, plus what writes added since that cycle,
+// minus what eviction freed since. Reading the metrics costs about 2us, so they are
+// sampled at most once per millisecond: the server refreshes them before each batch
+// of commands. A millisecond is far below how fast a cache fills and keeps the read
+// off the per-command path; between samples the write estimate keeps the figure
+// moving, so a long pipeline of large writes still trips the limit in time.
 //
-// The Go heap differs from malloc in one way that matters for eviction: memory is
-// only returned when the garbage collector runs, not when a key is deleted. Redis's
-// eviction loop measures what each deletion freed; here a deletion frees nothing
-// until the next cycle, and the loop would evict the whole keyspace waiting for the
-// number to fall. So each evicted key's estimated heap cost (heapCost) is subtracted
-// from used_memory until the runtime reports a completed GC cycle, after which the
-// fresh sample no longer contains it. maxmemory also sets the runtime's memory limit
-// (the server does that), so the collector runs before that garbage piles up.
+// Why the live heap and not all heap objects: malloc returns memory when a key is
+// deleted, Go only when the collector runs. Heap objects include every dead reply
+// buffer and overwritten value until the next cycle; measured against maxmemory,
+// that garbage (often as large as the data, with GOGC at 100) would be paid for by
+// evicting live keys, and a full cache would hold about half what Redis holds in the
+// same limit. The live heap after the last cycle is what Redis's used_memory means:
+// memory the data actually holds. Between cycles:
+//   - each write adds the size of its arguments plus a small header (noteWrite), an
+//     overestimate for overwrites that the next cycle corrects;
+//   - each eviction subtracts the evicted key's estimated heap cost (heapCost), or
+//     the eviction loop, which stops when it has freed enough, would never see the
+//     number fall and would evict the whole keyspace.
+// maxmemory also sets the runtime's memory limit (the server does that), so cycles
+// come often enough that the garbage stays a bounded cushion above maxmemory.
 
 // memSampleInterval is how long a used-memory sample stays valid.
 const memSampleInterval = time.Millisecond
@@ -36,10 +42,12 @@ type memMeter struct {
 	// evictedSinceGC is the estimated heap held by keys evicted since the last GC
 	// cycle the meter saw complete: garbage the next cycle reclaims.
 	evictedSinceGC int64
-	// growth estimates what writes added since the last sample.
+	// growth estimates what writes added since the last GC cycle.
 	growth     int64
 	peak       int64
 	notCounted func() int64
+	// gauge, when set, replaces the runtime measurement (SetMemoryGauge).
+	gauge func() int64
 }
 
 func (m *memMeter) init() {
@@ -47,22 +55,39 @@ func (m *memMeter) init() {
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/stacks:bytes"},
 		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/live:bytes"},
 	}
 }
 
 func (m *memMeter) sample(now time.Time) {
 	metrics.Read(m.samples)
-	m.heap = int64(m.samples[0].Value.Uint64() + m.samples[1].Value.Uint64())
+	base := m.samples[3].Value.Uint64()
 	if c := m.samples[2].Value.Uint64(); c != m.gcCycles {
 		m.gcCycles = c
 		m.evictedSinceGC = 0
+		m.growth = 0
 	}
-	m.growth = 0
+	if m.gcCycles == 0 {
+		// No cycle has marked the heap yet: everything allocated counts.
+		base = m.samples[0].Value.Uint64()
+	}
+	m.heap = int64(base + m.samples[1].Value.Uint64())
 	m.sampledAt = now
 	m.peak = max(m.peak, m.used())
 }
 
-func (m *memMeter) used() int64 { return max(m.heap-m.evictedSinceGC+m.growth, 0) }
+func (m *memMeter) used() int64 {
+	if m.gauge != nil {
+		return m.gauge()
+	}
+	return max(m.heap-m.evictedSinceGC+m.growth, 0)
+}
+
+// SetMemoryGauge replaces the runtime measurement of used memory with fn (nil
+// restores it). fn is called with the engine lock held and must reflect deletions at
+// once. Tests use it to make eviction deterministic; an embedder with its own
+// accounting can use it too.
+func (e *Engine) SetMemoryGauge(fn func() int64) { e.mem.gauge = fn }
 
 // SampleMemory reads used memory from the runtime now.
 func (e *Engine) SampleMemory() { e.mem.sample(time.Now()) }
@@ -76,9 +101,8 @@ func (e *Engine) RefreshMemory() {
 	}
 }
 
-// UsedMemory is used_memory: the last sample of the Go heap (objects and stacks),
-// less evicted keys the collector has not reclaimed yet, plus the estimated growth
-// since the sample.
+// UsedMemory is used_memory: the live heap at the last GC cycle and the stacks, plus
+// the estimated growth from writes since, less evicted keys since.
 func (e *Engine) UsedMemory() int64 { return e.mem.used() }
 
 // PeakMemory is used_memory_peak.
