@@ -70,6 +70,13 @@ type Engine struct {
 	blocking blockRegistry
 	hooks    typeHooks
 
+	// Memory accounting and eviction (memory.go, evict.go); lruclock and lfuclock
+	// are the access clocks, cached per command.
+	mem      memMeter
+	evict    evictState
+	lruclock uint32
+	lfuclock uint32
+
 	execHook ExecHook
 
 	functions FunctionStore
@@ -106,6 +113,8 @@ func New(opts Options) *Engine {
 	}
 	e.watches.init()
 	e.blocking.init()
+	e.mem.init()
+	e.setClock(e.NowMs())
 	return e
 }
 
@@ -166,6 +175,7 @@ func (e *Engine) Exec(c *Ctx) {
 	} else {
 		c.Now = c.fixedNow
 	}
+	e.setClock(c.Now)
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
 	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
@@ -192,6 +202,9 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
+		if e.Settings.Maxmemory > 0 {
+			e.noteWrite(c.Args)
+		}
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {

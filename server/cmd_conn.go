@@ -24,6 +24,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.configCommands()...)
 	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
+	t.Add(s.memoryCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

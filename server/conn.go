@@ -150,6 +150,9 @@ func (c *conn) serve() {
 		}
 		e.Lock()
 		c.s.current = c
+		if e.Settings.Maxmemory > 0 {
+			e.RefreshMemory()
+		}
 		c.process(args)
 		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
 			if n%maxBatch == 0 {
@@ -262,6 +265,9 @@ func (c *conn) process(args [][]byte) {
 		return
 	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
+		return
+	}
+	if e.Settings.Maxmemory > 0 && c.oomReject(cmd) {
 		return
 	}
 	if c.multi != nil && !runsInsideMulti(cmd) {

@@ -83,6 +83,8 @@ type Server struct {
 	// latency-tracking-info-percentiles
 	latencyPercentiles []float64
 	maxmemory          atomic.Int64
+	memLimit           memLimitState
+	evicting           atomic.Bool
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
 	cfg                *config.Config
@@ -164,6 +166,9 @@ func New(opts Options) (*Server, error) {
 		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
 		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
 	}
+	s.e.SetMemNotCounted(s.memNotCountedForEvict)
+	s.e.SampleMemory()
+	s.memStartup = s.e.UsedMemory()
 	s.applyConfig()
 	s.registerCommands()
 	if err := s.initACL(); err != nil {
