@@ -17,6 +17,7 @@ type watchKey struct {
 
 type watchRegistry struct {
 	byKey map[watchKey]map[*WatchSet]struct{}
+	e     *Engine
 }
 
 func (r *watchRegistry) init() { r.byKey = map[watchKey]map[*WatchSet]struct{}{} }
@@ -30,7 +31,17 @@ func (r *watchRegistry) touch(db int, key []byte) {
 	if !ok {
 		return
 	}
+	wk := watchKey{db, string(key)}
 	for ws := range set {
+		if ws.expired[wk] {
+			// The key was already logically gone when watched. Reclaiming it (lazy or
+			// active expiry, DEL) changes nothing a client could have seen; once it is
+			// reclaimed, a later write is a real change again.
+			if _, ok := r.e.dbs[db].keys.GetString(wk.key); !ok {
+				delete(ws.expired, wk)
+			}
+			continue
+		}
 		ws.Dirty = true
 	}
 }
@@ -46,6 +57,12 @@ func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 			continue
 		}
 		for ws := range set {
+			if ws.expired[wk] {
+				// Emptying a database only reclaims a key that was already stale
+				// when watched: no logical change (Redis 7.0 touchAllWatchedKeysInDb).
+				delete(ws.expired, wk)
+				continue
+			}
 			ws.Dirty = true
 		}
 	}

@@ -12,6 +12,8 @@ func (s *Server) registerCommands() {
 	t := s.e.Commands()
 	t.Add(s.connectionCommands()...)
 	t.Add(s.transactionCommands()...)
+	t.Add(s.pubsubCommands()...)
+	s.e.SetNotifier(keyspaceNotifier{s})
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -76,4 +78,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 // connClosedLocked forgets a closed connection's server-side state. Engine lock held.
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
+	s.pubsubResetLocked(cn)
 }

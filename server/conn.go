@@ -40,6 +40,7 @@ type conn struct {
 	flags         connFlags
 	watch         engine.WatchSet
 	multi         *multiState
+	subs          connSubs     // pub/sub subscriptions (pubsub.go)
 	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
 
 	// output
@@ -195,6 +196,9 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if c.pubsubContextDenied(cmd, args) {
+		return
+	}
 	if c.multi != nil && !runsInsideMulti(cmd) {
 		c.queue(cmd, args)
 		return
@@ -266,6 +270,14 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 	default:
 	}
 	return true
+}
+
+// dropOutput discards output that will never be written (the connection was dropped
+// for its output buffer limit), so the memory goes now rather than at cleanup.
+func (c *conn) dropOutput() {
+	c.outMu.Lock()
+	c.out, c.spare = nil, nil
+	c.outMu.Unlock()
 }
 
 // pendingOutput is the number of reply bytes not yet written to the socket.

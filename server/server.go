@@ -10,12 +10,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/config"
 	"kv/engine"
 )
 
 // Options configure a server. Zero values take Redis's defaults.
 type Options struct {
 	Engine *engine.Engine
+	// Config holds the settings; nil means Redis's defaults. The server applies it to
+	// itself and to the engine and follows later changes (CONFIG SET).
+	Config *config.Config
 	Logger *slog.Logger
 	// RequirePass, when set, is the default user's password.
 	RequirePass string
@@ -47,6 +51,8 @@ type Server struct {
 	current *conn
 
 	stats serverStats
+
+	ps pubsubState // guarded by the engine lock
 }
 
 type serverStats struct {
