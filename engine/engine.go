@@ -16,14 +16,12 @@ import (
 // runs inside (EXEC's queued commands, a script's calls, keys it expires lazily on the
 // way). A unit with one effect is delivered as that command. A unit with more is
 // wrapped: MULTI first, then the effects, then EXEC, so a replica or an AOF load
-// applies it atomically (Redis 7.0's propagatePendingCommands). MULTI and EXEC come
-// with db == NoDB: they belong to no database, so no SELECT is needed for them.
+// applies it atomically (Redis 7.0's propagatePendingCommands). MULTI carries the
+// first effect's database and EXEC the last one's, so a consumer that emits SELECT on
+// a database change puts it before MULTI and never needs one for EXEC.
 type Propagator interface {
 	Propagate(db int, args [][]byte)
 }
-
-// NoDB is the database of propagated commands that are not about any (MULTI, EXEC).
-const NoDB = -1
 
 // KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
 type KeyspaceNotifier interface {
@@ -144,6 +142,9 @@ type propagationUnit struct {
 	out     Propagator
 	depth   int
 	pending []pendingEffect
+	// noWrap is set for a unit whose top-level command may expire arbitrary keys
+	// (SCAN, RANDOMKEY): their DELs are independent, so Redis does not wrap them.
+	noWrap bool
 }
 
 type pendingEffect struct {
@@ -160,7 +161,12 @@ func (u *propagationUnit) Propagate(db int, args [][]byte) {
 }
 
 // enter starts a command; leave ends it and, for the outermost, delivers the unit.
-func (u *propagationUnit) enter() { u.depth++ }
+func (u *propagationUnit) enter(cmd *Command) {
+	if u.depth == 0 {
+		u.noWrap = cmd.Name == "scan" || cmd.Name == "randomkey"
+	}
+	u.depth++
+}
 
 func (u *propagationUnit) leave() {
 	u.depth--
@@ -172,14 +178,16 @@ func (u *propagationUnit) leave() {
 	if u.out == nil {
 		return
 	}
-	if len(p) == 1 {
-		u.out.Propagate(p[0].db, p[0].args)
-	} else {
-		u.out.Propagate(NoDB, [][]byte{[]byte("MULTI")})
+	if len(p) == 1 || u.noWrap {
 		for _, ef := range p {
 			u.out.Propagate(ef.db, ef.args)
 		}
-		u.out.Propagate(NoDB, [][]byte{[]byte("EXEC")})
+	} else {
+		u.out.Propagate(p[0].db, [][]byte{[]byte("MULTI")})
+		for _, ef := range p {
+			u.out.Propagate(ef.db, ef.args)
+		}
+		u.out.Propagate(p[len(p)-1].db, [][]byte{[]byte("EXEC")})
 	}
 	clear(p)
 }
@@ -210,7 +218,7 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
 	start := time.Now()
-	e.unit.enter()
+	e.unit.enter(cmd)
 	defer e.unit.leave()
 	if c.fixedNow == 0 {
 		c.Now = e.NowMs()
