@@ -18,13 +18,17 @@ type Settings struct {
 	LazyfreeLazyExpire bool
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
+
+	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
+	// keys then expire only when read.
+	ActiveExpireDisabled bool
 }
 
 // DefaultSettings are Redis 7.0's defaults.
 func DefaultSettings() Settings {
 	return Settings{
 		ProtoMaxBulkLen:        512 << 20,
-		HashMaxListpackEntries: 128,
+		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
 		SetMaxIntsetEntries:    512,
 		ZSetMaxListpackEntries: 128,

@@ -25,12 +25,6 @@ type pubsubState struct {
 	// patternList keeps the patterns in subscription order, so a message that matches
 	// several reaches them in a stable order.
 	patternList []string
-
-	// defaultCfg stands in for Options.Config when the caller gave none.
-	defaultCfg *config.Config
-	// obufDisconnects counts subscribers dropped for their output buffer
-	// (client_output_buffer_limit_disconnections).
-	obufDisconnects int64
 }
 
 // subscribers are the connections on one channel or pattern, oldest first: Redis
@@ -95,17 +89,6 @@ func (n *nameSet) remove(name string) bool {
 	return true
 }
 
-// settings is the configuration the server runs with. Engine lock held.
-func (s *Server) settings() *config.Config {
-	if s.opts.Config != nil {
-		return s.opts.Config
-	}
-	if s.ps.defaultCfg == nil {
-		s.ps.defaultCfg = config.New()
-	}
-	return s.ps.defaultCfg
-}
-
 // PubsubChannels is INFO's pubsub_channels: channels with at least one subscriber.
 // Engine lock held.
 func (s *Server) PubsubChannels() int { return len(s.ps.channels) }
@@ -116,10 +99,6 @@ func (s *Server) PubsubPatterns() int { return len(s.ps.patterns) }
 
 // PubsubShardChannels is INFO's pubsubshard_channels. Engine lock held.
 func (s *Server) PubsubShardChannels() int { return len(s.ps.shard) }
-
-// OutputLimitDisconnects is INFO's client_output_buffer_limit_disconnections for
-// pub/sub clients. Engine lock held.
-func (s *Server) OutputLimitDisconnects() int64 { return s.ps.obufDisconnects }
 
 func (s *Server) pubsubCommands() []*engine.Command {
 	sub := engine.FlagPubsub | engine.FlagNoscript | engine.FlagLoading | engine.FlagStale
@@ -468,7 +447,7 @@ func (s *Server) publish(channel, message []byte, shard bool) int {
 		word = "smessage"
 	}
 	receivers := 0
-	lim := s.settings().ClientOutputBufferLimit.Get().PubSub
+	lim := s.cfg.ClientOutputBufferLimit.Get().PubSub
 	if l := reg[string(channel)]; l != nil && len(l.conns) > 0 {
 		// Encode once per protocol, not once per subscriber.
 		var enc [2][]byte
@@ -568,7 +547,6 @@ func (s *Server) deliver(cn *conn, lim config.OutputBufferLimit, msg []byte) {
 	if !over {
 		return
 	}
-	s.ps.obufDisconnects++
 	s.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits",
 		"id", cn.id, "addr", cn.nc.RemoteAddr().String(), "class", "pubsub", "pending", pending)
 	cn.close()
@@ -605,7 +583,7 @@ type keyspaceNotifier struct{ s *Server }
 // __keyevent@<db>__:<event>, as K and E ask. Engine lock held.
 func (n keyspaceNotifier) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
 	s := n.s
-	flags := s.settings().NotifyKeyspaceEvents.Get()
+	flags := s.cfg.NotifyKeyspaceEvents.Get()
 	if flags&int(class) == 0 {
 		return
 	}
