@@ -179,7 +179,9 @@ func (c *Ctx) Exists(key []byte) bool {
 // (Redis's setKey). It signals the change.
 func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.Notify(EventNew, "new", key)
+	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
 	}
@@ -189,7 +191,9 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 // AddKey stores o at a key known not to exist (dbAdd), signalling the change.
 func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.Notify(EventNew, "new", key)
+	}
 	c.Changed(key)
 }
 
