@@ -74,7 +74,7 @@ func runSteps(t *testing.T, s *kvtest.Server, steps []step) {
 	}
 }
 
-// splitCmd splits on spaces; a lone "''" is an empty argument.
+// splitCmd splits on spaces; a lone "”" is an empty argument.
 func splitCmd(s string) []string {
 	f := strings.Fields(s)
 	for i, a := range f {
