@@ -2,6 +2,7 @@ package server
 
 import (
 	"kv/engine"
+	"kv/scripting"
 )
 
 // connOf returns the connection a command runs for.
@@ -20,6 +21,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
+	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.pubsubCommands()...)
 	s.e.SetNotifier(keyspaceNotifier{s})
 }
