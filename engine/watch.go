@@ -68,6 +68,44 @@ func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 	}
 }
 
+// touchSwap is Redis 7.0's touchAllWatchedKeysInDb(emptied, with) for SWAPDB, called
+// before the contents of the two databases trade places: a watched key of emptied is
+// touched if it exists on either side, except that stale keys (logically expired) are
+// no change, and a missing key replaced by a stale one becomes a watched stale key.
+func (r *watchRegistry) touchSwap(emptied, with *DB, now int64) {
+	stale := func(db *DB, key string) bool {
+		at, ok := db.expires.GetString(key)
+		return ok && isExpired(at, now)
+	}
+	for wk, set := range r.byKey {
+		if wk.db != emptied.ID {
+			continue
+		}
+		_, inEmptied := emptied.keys.GetString(wk.key)
+		_, inWith := with.keys.GetString(wk.key)
+		if !inEmptied && !inWith {
+			continue
+		}
+		for ws := range set {
+			switch {
+			case ws.expired[wk] && !inWith:
+				// The stale key goes away: no logical change.
+				delete(ws.expired, wk)
+				continue
+			case ws.expired[wk] && stale(with, wk.key):
+				continue
+			case !ws.expired[wk] && !inEmptied && stale(with, wk.key):
+				if ws.expired == nil {
+					ws.expired = map[watchKey]bool{}
+				}
+				ws.expired[wk] = true
+				continue
+			}
+			ws.Dirty = true
+		}
+	}
+}
+
 // Watch adds key in the context's database to ws.
 func (c *Ctx) Watch(ws *WatchSet, key []byte) {
 	wk := watchKey{c.DB.ID, string(key)}

@@ -339,19 +339,21 @@ func (s *Server) subscribe(c *engine.Ctx, k subKind) {
 			}
 			l.conns = append(l.conns, cn)
 		}
-		writeSubReply(c.W, subscribeWord[k], a, cn.subs.countFor(k))
+		writeSubReply(cn.pushWriter(), subscribeWord[k], a, cn.subs.countFor(k))
 	}
 	cn.flags |= flagPubsub
 }
 
 func (s *Server) unsubscribe(c *engine.Ctx, k subKind) {
 	cn := connOf(c)
+	// Confirmations are pushes: CLIENT REPLY OFF does not silence them.
+	w := cn.pushWriter()
 	if len(c.Args) == 1 {
-		s.unsubscribeAll(cn, k, c.W)
+		s.unsubscribeAll(cn, k, w)
 	} else {
 		for _, a := range c.Args[1:] {
 			s.unsubscribeOne(cn, k, string(a))
-			writeSubReply(c.W, unsubscribeWord[k], a, cn.subs.countFor(k))
+			writeSubReply(w, unsubscribeWord[k], a, cn.subs.countFor(k))
 		}
 	}
 	if cn.subs.total() == 0 {
