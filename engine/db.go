@@ -192,6 +192,7 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	}
 	if c.DB.keys.Set(key, o) {
 		c.E.SignalKeyReady(c.DB, key, o.Type)
+		c.Notify(EventNew, "new", key)
 	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
@@ -202,7 +203,9 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 // AddKey stores o at a key known not to exist (dbAdd), signalling the change.
 func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.Notify(EventNew, "new", key)
+	}
 	c.E.SignalKeyReady(c.DB, key, o.Type)
 	c.Changed(key)
 }

@@ -25,6 +25,8 @@ func (s *Server) registerCommands() {
 	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.memoryCommands()...)
+	t.Add(s.pubsubCommands()...)
+	s.e.SetNotifier(keyspaceNotifier{s})
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -90,4 +92,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
+	s.pubsubResetLocked(cn)
 }

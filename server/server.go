@@ -93,6 +93,8 @@ type Server struct {
 	// The TLS configuration new TLS clients get, and why the last reload failed.
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
+
+	ps pubsubState // guarded by the engine lock
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
