@@ -1,0 +1,143 @@
+package dict
+
+import (
+	"strconv"
+	"testing"
+)
+
+const benchKeys = 1 << 20
+
+// benchKeyBytes is built on first use so tests and fuzzing do not pay for it.
+var benchKeyBytes [][]byte
+
+func makeBenchKeys() {
+	if benchKeyBytes != nil {
+		return
+	}
+	benchKeyBytes = make([][]byte, benchKeys)
+	for i := range benchKeyBytes {
+		benchKeyBytes[i] = []byte("key:" + strconv.Itoa(i))
+	}
+}
+
+func filledDict() *Dict[int] {
+	d := New[int]()
+	for i, k := range benchKeyBytes {
+		d.Set(k, i)
+	}
+	for d.Rehash(1000) {
+	}
+	return d
+}
+
+func filledMap() map[string]int {
+	m := map[string]int{}
+	for i, k := range benchKeyBytes {
+		m[string(k)] = i
+	}
+	return m
+}
+
+func BenchmarkGet(b *testing.B) {
+	makeBenchKeys()
+	b.Run("dict", func(b *testing.B) {
+		d := filledDict()
+		i := 0
+		for b.Loop() {
+			d.Get(benchKeyBytes[i&(benchKeys-1)])
+			i += 7919 // a prime stride defeats the cache a sequential walk would enjoy
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		m := filledMap()
+		i := 0
+		for b.Loop() {
+			_ = m[string(benchKeyBytes[i&(benchKeys-1)])]
+			i += 7919
+		}
+	})
+}
+
+// BenchmarkSet inserts 1M fresh keys per round, so the cost of growing the
+// table (and of copying each key) is part of the figure.
+func BenchmarkSet(b *testing.B) {
+	makeBenchKeys()
+	b.Run("dict", func(b *testing.B) {
+		d := New[int]()
+		i := 0
+		for b.Loop() {
+			if i == benchKeys {
+				b.StopTimer()
+				d, i = New[int](), 0
+				b.StartTimer()
+			}
+			d.Set(benchKeyBytes[i], i)
+			i++
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		m := map[string]int{}
+		i := 0
+		for b.Loop() {
+			if i == benchKeys {
+				b.StopTimer()
+				m, i = map[string]int{}, 0
+				b.StartTimer()
+			}
+			m[string(benchKeyBytes[i])] = i
+			i++
+		}
+	})
+}
+
+// BenchmarkOverwrite updates existing keys in a 1M-key table.
+func BenchmarkOverwrite(b *testing.B) {
+	makeBenchKeys()
+	b.Run("dict", func(b *testing.B) {
+		d := filledDict()
+		i := 0
+		for b.Loop() {
+			d.Set(benchKeyBytes[i&(benchKeys-1)], i)
+			i += 7919
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		m := filledMap()
+		i := 0
+		for b.Loop() {
+			m[string(benchKeyBytes[i&(benchKeys-1)])] = i
+			i += 7919
+		}
+	})
+}
+
+// BenchmarkDelete empties a 1M-key table per round, so shrinking is included.
+func BenchmarkDelete(b *testing.B) {
+	makeBenchKeys()
+	b.Run("dict", func(b *testing.B) {
+		d := filledDict()
+		i := 0
+		for b.Loop() {
+			if i == benchKeys {
+				b.StopTimer()
+				d, i = filledDict(), 0
+				b.StartTimer()
+			}
+			d.Delete(benchKeyBytes[i])
+			i++
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		m := filledMap()
+		i := 0
+		for b.Loop() {
+			if i == benchKeys {
+				b.StopTimer()
+				m, i = filledMap(), 0
+				b.StartTimer()
+			}
+			delete(m, string(benchKeyBytes[i]))
+			i++
+		}
+	})
+}
