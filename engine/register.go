@@ -3,7 +3,9 @@ package engine
 // RegisterAll adds every command group the engine implements to e's table.
 func RegisterAll(e *Engine) {
 	t := e.Commands()
-	for _, group := range [][]*Command{} {
+	for _, group := range [][]*Command{
+		zsetCommands(),
+	} {
 		t.Add(group...)
 	}
 }

@@ -12,9 +12,9 @@ import (
 //
 //   - listpack (small sets): Object.Str holds the members in (score, member) order,
 //     each as a uvarint length, the member's bytes and the score. A score that is a
-//     whole number of at most 53 bits is a uvarint of its zigzag value shifted left
+//     whole number within ±2^62 is a uvarint of its zigzag value shifted left
 //     once (so one byte for 0..63); any other score is the uvarint 1 followed by the
-//     8 bytes of the IEEE double. A five-member set of short members is one small
+//     8 bytes of the IEEE double (integers up to 2^62 are exact either way). A five-member set of short members is one small
 //     allocation, which is what keeps memory per key near Redis's listpack.
 //   - skiplist (past zset-max-listpack-entries / zset-max-listpack-value):
 //     Object.Val is a *zset, a skiplist with spans for order and rank plus a hash
@@ -42,18 +42,18 @@ func (zs *zset) remove(member []byte) bool {
 	if !ok {
 		return false
 	}
-	zs.zsl.Delete(score, stringOf(member))
+	zs.zsl.Delete(score, unsafeString(member))
 	return true
 }
 
-// bytesOf views a string's bytes without copying. The result must never be written:
+// unsafeBytes views a string's bytes without copying. The result must never be written:
 // it lets skiplist members be written into replies and compared with listpack
 // members through the same []byte paths.
-func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// stringOf views b as a string without copying, for comparisons and lookups that do
+// unsafeString views b as a string without copying, for comparisons and lookups that do
 // not keep the result; b must not change while the string is in use.
-func stringOf(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // Flags of zsetAdd: the ZADD options in, and what happened out.
 const (
@@ -77,13 +77,15 @@ const lpSafetySize = 1 << 30
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-// zlpIntScore reports whether f is stored as an integer: whole, within 53 bits (exact
-// in a double) and not negative zero, which must keep its sign.
+// zlpIntScore reports whether f is stored as an integer, by Redis's double2ll rule:
+// whole and within ±2^62. Like Redis's listpack, this turns -0 into 0; every other
+// score reads back exactly (non-integers are kept as the raw double).
 func zlpIntScore(f float64) (int64, bool) {
-	if f != math.Trunc(f) || math.Abs(f) > 1<<53 || (f == 0 && math.Signbit(f)) {
+	if !(f >= -(1<<62) && f <= 1<<62) {
 		return 0, false
 	}
-	return int64(f), true
+	v := int64(f)
+	return v, float64(v) == f
 }
 
 func zlpAppendScore(b []byte, f float64) []byte {
@@ -248,11 +250,11 @@ func zsetConvert(o *Object, enc Encoding) {
 	zs := o.Val.(*zset)
 	size := 0
 	for n := zs.zsl.First(); n != nil; n = n.Next() {
-		size += zlpEntrySize(bytesOf(n.member), n.score)
+		size += zlpEntrySize(unsafeBytes(n.member), n.score)
 	}
 	lp := make([]byte, 0, size)
 	for n := zs.zsl.First(); n != nil; n = n.Next() {
-		lp = zlpInsertAt(lp, len(lp), bytesOf(n.member), n.score)
+		lp = zlpInsertAt(lp, len(lp), unsafeBytes(n.member), n.score)
 	}
 	o.Str, o.Val, o.Enc = lp, nil, EncListpack
 }
@@ -323,7 +325,7 @@ func zsetAdd(o *Object, st *Settings, score float64, member []byte, in int) (out
 		}
 		if s != cur {
 			// The node is re-linked but keeps its member string, which the dict shares.
-			n := zs.zsl.UpdateScore(cur, stringOf(member), s)
+			n := zs.zsl.UpdateScore(cur, unsafeString(member), s)
 			zs.dict.SetString(n.member, s)
 			return zaddOutUpdated, s, true
 		}
@@ -365,7 +367,7 @@ func zsetRank(o *Object, member []byte, reverse bool) int {
 	} else {
 		zs := o.Val.(*zset)
 		if s, ok := zs.dict.Get(member); ok {
-			rank = zs.zsl.Rank(s, stringOf(member)) - 1
+			rank = zs.zsl.Rank(s, unsafeString(member)) - 1
 		}
 	}
 	if rank < 0 {
@@ -431,7 +433,7 @@ func (z *zcursor) load() {
 	}
 	z.ok = z.node != nil
 	if z.ok {
-		z.member, z.score = bytesOf(z.node.member), z.node.score
+		z.member, z.score = unsafeBytes(z.node.member), z.node.score
 	}
 }
 
@@ -482,7 +484,7 @@ func (z *zcursor) inScore(o *Object, r *zrangeSpec, rev bool, buf []int32) {
 	z.init(o, rev, buf)
 	if z.lp != nil {
 		z.i = -1
-		if !r.empty() {
+		if zlpInScoreRange(z.lp, z.offs, r) {
 			if rev {
 				for i := len(z.offs) - 1; i >= 0; i-- {
 					_, s, _ := zlpEntry(z.lp, int(z.offs[i]))
@@ -516,17 +518,39 @@ func (z *zcursor) inScore(o *Object, r *zrangeSpec, rev bool, buf []int32) {
 	z.load()
 }
 
+// zlpInScoreRange is Redis's zzlIsInRange: the range is not empty, the last member
+// is at or above min and the first at or below max.
+func zlpInScoreRange(lp []byte, offs []int32, r *zrangeSpec) bool {
+	if r.empty() || len(offs) == 0 {
+		return false
+	}
+	_, last, _ := zlpEntry(lp, int(offs[len(offs)-1]))
+	_, first, _ := zlpEntry(lp, int(offs[0]))
+	return r.gteMin(last) && r.lteMax(first)
+}
+
+// zlpInLexRange is zzlIsInLexRange. With members of different scores the listpack is
+// not in lex order, and Redis's answers then follow from exactly these checks.
+func zlpInLexRange(lp []byte, offs []int32, r *zlexSpec) bool {
+	if r.empty() || len(offs) == 0 {
+		return false
+	}
+	last, _, _ := zlpEntry(lp, int(offs[len(offs)-1]))
+	first, _, _ := zlpEntry(lp, int(offs[0]))
+	return r.gteMin(unsafeString(last)) && r.lteMax(unsafeString(first))
+}
+
 // inLex starts at the first member within r, or the last when rev.
 func (z *zcursor) inLex(o *Object, r *zlexSpec, rev bool, buf []int32) {
 	z.init(o, rev, buf)
 	if z.lp != nil {
 		z.i = -1
-		if !r.empty() {
+		if zlpInLexRange(z.lp, z.offs, r) {
 			if rev {
 				for i := len(z.offs) - 1; i >= 0; i-- {
 					m, _, _ := zlpEntry(z.lp, int(z.offs[i]))
-					if r.lteMax(stringOf(m)) {
-						if r.gteMin(stringOf(m)) {
+					if r.lteMax(unsafeString(m)) {
+						if r.gteMin(unsafeString(m)) {
 							z.i = i
 						}
 						break
@@ -535,8 +559,8 @@ func (z *zcursor) inLex(o *Object, r *zlexSpec, rev bool, buf []int32) {
 			} else {
 				for i := range z.offs {
 					m, _, _ := zlpEntry(z.lp, int(z.offs[i]))
-					if r.gteMin(stringOf(m)) {
-						if r.lteMax(stringOf(m)) {
+					if r.gteMin(unsafeString(m)) {
+						if r.lteMax(unsafeString(m)) {
 							z.i = i
 						}
 						break
@@ -617,10 +641,10 @@ func zsetDeleteRangeByLex(o *Object, r *zlexSpec) int {
 		first, last := -1, -1
 		for i := range offs {
 			m, _, _ := zlpEntry(o.Str, int(offs[i]))
-			if !r.gteMin(stringOf(m)) {
+			if !r.gteMin(unsafeString(m)) {
 				continue
 			}
-			if !r.lteMax(stringOf(m)) {
+			if !r.lteMax(unsafeString(m)) {
 				break
 			}
 			if first < 0 {
@@ -651,7 +675,7 @@ func zsetEach(o *Object, fn func(member []byte, score float64) bool) {
 		return
 	}
 	for n := o.Val.(*zset).zsl.First(); n != nil; n = n.Next() {
-		if !fn(bytesOf(n.member), n.score) {
+		if !fn(unsafeBytes(n.member), n.score) {
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"kv/glob"
 	"kv/resp"
 )
 
@@ -443,10 +444,10 @@ func (s *zrangeSink) finish(count int) {
 	}
 }
 
-func cmdZrange(c *Ctx)         { zrangeGeneric(c, 1, false, zrangeAuto, dirAuto) }
-func cmdZrangestore(c *Ctx)    { zrangeGeneric(c, 2, true, zrangeAuto, dirAuto) }
-func cmdZrevrange(c *Ctx)      { zrangeGeneric(c, 1, false, zrangeRank, dirReverse) }
-func cmdZrangebyscore(c *Ctx)  { zrangeGeneric(c, 1, false, zrangeScore, dirForward) }
+func cmdZrange(c *Ctx)        { zrangeGeneric(c, 1, false, zrangeAuto, dirAuto) }
+func cmdZrangestore(c *Ctx)   { zrangeGeneric(c, 2, true, zrangeAuto, dirAuto) }
+func cmdZrevrange(c *Ctx)     { zrangeGeneric(c, 1, false, zrangeRank, dirReverse) }
+func cmdZrangebyscore(c *Ctx) { zrangeGeneric(c, 1, false, zrangeScore, dirForward) }
 func cmdZrevrangebyscore(c *Ctx) {
 	zrangeGeneric(c, 1, false, zrangeScore, dirReverse)
 }
@@ -629,7 +630,7 @@ func zrangeByLex(s *zrangeSink, o *Object, r *zlexSpec, offset, limit int64, rev
 	}
 	n := 0
 	for ; z.ok && limit != 0; limit-- {
-		m := stringOf(z.member)
+		m := unsafeString(z.member)
 		if rev && !r.gteMin(m) || !rev && !r.lteMax(m) {
 			break
 		}
@@ -657,12 +658,14 @@ func cmdZcount(c *Ctx) {
 		return
 	}
 	if o.Enc == EncSkiplist {
-		// Both ends found by rank: O(log n) however many members are in range.
 		zsl := o.Val.(*zset).zsl
+		// Counted from the ranks of both ends, as Redis does.
 		count := 0
 		if first := zsl.FirstInRange(&r); first != nil {
-			last := zsl.LastInRange(&r)
-			count = zsl.Rank(last.score, last.member) - zsl.Rank(first.score, first.member) + 1
+			count = zsl.length - (zsl.Rank(first.score, first.member) - 1)
+			if last := zsl.LastInRange(&r); last != nil {
+				count -= zsl.length - zsl.Rank(last.score, last.member)
+			}
 		}
 		c.W.Int(int64(count))
 		return
@@ -692,10 +695,13 @@ func cmdZlexcount(c *Ctx) {
 	}
 	if o.Enc == EncSkiplist {
 		zsl := o.Val.(*zset).zsl
+		// Counted from the ranks of both ends, as Redis does.
 		count := 0
 		if first := zsl.FirstInLexRange(&r); first != nil {
-			last := zsl.LastInLexRange(&r)
-			count = zsl.Rank(last.score, last.member) - zsl.Rank(first.score, first.member) + 1
+			count = zsl.length - (zsl.Rank(first.score, first.member) - 1)
+			if last := zsl.LastInLexRange(&r); last != nil {
+				count -= zsl.length - zsl.Rank(last.score, last.member)
+			}
 		}
 		c.W.Int(int64(count))
 		return
@@ -703,7 +709,7 @@ func cmdZlexcount(c *Ctx) {
 	var buf [zcursorStack]int32
 	var z zcursor
 	count := 0
-	for z.inLex(o, &r, false, buf[:]); z.ok && r.lteMax(stringOf(z.member)); z.next() {
+	for z.inLex(o, &r, false, buf[:]); z.ok && r.lteMax(unsafeString(z.member)); z.next() {
 		count++
 	}
 	c.W.Int(int64(count))
@@ -821,12 +827,13 @@ func cmdZscan(c *Ctx) {
 	var members [][]byte
 	var scores []float64
 	add := func(m []byte, s float64) {
-		if pat == nil || globMatch(pat, m) {
+		if pat == nil || glob.Match(pat, m, false) {
 			members = append(members, m)
 			scores = append(scores, s)
 		}
 	}
-	if o.Enc == EncListpack {
+	listpack := o.Enc == EncListpack
+	if listpack {
 		zsetEach(o, func(m []byte, s float64) bool { add(m, s); return true })
 		cursor = 0
 	} else {
@@ -835,7 +842,7 @@ func cmdZscan(c *Ctx) {
 		count *= 2
 		maxIter := count * 10
 		for {
-			cursor = d.Scan(cursor, func(k string, v *float64) { add(bytesOf(k), *v) })
+			cursor = d.Scan(cursor, func(k string, v *float64) { add(unsafeBytes(k), *v) })
 			if cursor == 0 || maxIter == 0 || int64(len(members)*2) >= count {
 				break
 			}
@@ -848,8 +855,13 @@ func cmdZscan(c *Ctx) {
 	var tmp [32]byte
 	for i, m := range members {
 		c.W.Bulk(m)
-		// Scores are strings here, as Redis stores them (%.17g), in RESP3 too.
-		c.W.Bulk(resp.AppendDouble(tmp[:0], scores[i]))
+		// Scores are strings, in RESP3 too, printed as Redis keeps them: a listpack
+		// holds integers as integers, a skiplist prints every score with %.17g.
+		if v, isInt := zlpIntScore(scores[i]); listpack && isInt {
+			c.W.Bulk(strconv.AppendInt(tmp[:0], v, 10))
+		} else {
+			c.W.Bulk(resp.AppendDouble(tmp[:0], scores[i]))
+		}
 	}
 }
 
@@ -1107,7 +1119,7 @@ func zsetRandom(c *Ctx, o *Object) ([]byte, float64) {
 		return z.member, z.score
 	}
 	k, v, _ := o.Val.(*zset).dict.RandomEntry(c.E.Rand)
-	return bytesOf(k), *v
+	return unsafeBytes(k), *v
 }
 
 func zrandmemberWithCount(c *Ctx, l int64, withScores bool) {
@@ -1159,14 +1171,19 @@ func zrandmemberWithCount(c *Ctx, l int64, withScores bool) {
 		d := o.Val.(*zset).dict
 		for ; count > 0; count-- {
 			k, v, _ := d.RandomEntry(c.E.Rand)
-			pair(bytesOf(k), *v)
+			pair(unsafeBytes(k), *v)
 		}
 		return
 	}
-	// Case 2: asking for at least the whole set returns the whole set.
+	// Case 2: asking for at least the whole set returns the whole set, highest first
+	// as Redis's set-operation iterator walks it.
 	if count >= size {
 		header(size)
-		zsetEach(o, func(m []byte, s float64) bool { pair(m, s); return true })
+		var buf [zcursorStack]int32
+		var z zcursor
+		for z.atRank(o, 0, true, buf[:]); z.ok; z.next() {
+			pair(z.member, z.score)
+		}
 		return
 	}
 	header(count)
@@ -1195,6 +1212,6 @@ func zrandmemberWithCount(c *Ctx, l int64, withScores bool) {
 			continue
 		}
 		seen[k] = struct{}{}
-		pair(bytesOf(k), *v)
+		pair(unsafeBytes(k), *v)
 	}
 }

@@ -297,11 +297,11 @@ func zsetOpStore(c *Ctx, dst []byte, op int, res []zpair) {
 	if len(res) <= st.ZSetMaxListpackEntries && maxLen <= st.ZSetMaxListpackValue && totLen <= lpSafetySize {
 		size := 0
 		for _, p := range res {
-			size += zlpEntrySize(bytesOf(p.member), p.score)
+			size += zlpEntrySize(unsafeBytes(p.member), p.score)
 		}
 		lp := make([]byte, 0, size)
 		for _, p := range res {
-			lp = zlpInsertAt(lp, len(lp), bytesOf(p.member), p.score)
+			lp = zlpInsertAt(lp, len(lp), unsafeBytes(p.member), p.score)
 		}
 		o = Object{Type: TypeZSet, Enc: EncListpack, Str: lp}
 	} else {
