@@ -12,10 +12,10 @@ import (
 //
 //   - listpack (small sets): Object.Str holds the members in (score, member) order,
 //     each as a uvarint length, the member's bytes and the score. A score that is a
-//     whole number within ±2^62 is a uvarint of its zigzag value shifted left
-//     once (so one byte for 0..63); any other score is the uvarint 1 followed by the
-//     8 bytes of the IEEE double (integers up to 2^62 are exact either way). A five-member set of short members is one small
-//     allocation, which is what keeps memory per key near Redis's listpack.
+//     whole number within ±2^62 is the uvarint of its zigzag value plus one (one
+//     byte for -63..63); any other score is a 0 byte followed by the 8 bytes of the
+//     IEEE double. A five-member set of short members is one small allocation,
+//     which is what keeps memory per key near Redis's listpack.
 //   - skiplist (past zset-max-listpack-entries / zset-max-listpack-value):
 //     Object.Val is a *zset, a skiplist with spans for order and rank plus a hash
 //     table from member to score, sharing each member string.
@@ -90,9 +90,9 @@ func zlpIntScore(f float64) (int64, bool) {
 
 func zlpAppendScore(b []byte, f float64) []byte {
 	if v, ok := zlpIntScore(f); ok {
-		return binary.AppendUvarint(b, zigzag(v)<<1)
+		return binary.AppendUvarint(b, zigzag(v)+1)
 	}
-	b = append(b, 1)
+	b = append(b, 0)
 	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
 }
 
@@ -108,7 +108,7 @@ func uvarintSize(u uint64) int {
 func zlpEntrySize(member []byte, score float64) int {
 	n := uvarintSize(uint64(len(member))) + len(member)
 	if v, ok := zlpIntScore(score); ok {
-		return n + uvarintSize(zigzag(v)<<1)
+		return n + uvarintSize(zigzag(v)+1)
 	}
 	return n + 9
 }
@@ -120,11 +120,11 @@ func zlpEntry(lp []byte, pos int) (member []byte, score float64, next int) {
 	end := start + int(n)
 	member = lp[start:end:end]
 	u, w := binary.Uvarint(lp[end:])
-	if u == 1 {
+	if u == 0 {
 		bits := binary.LittleEndian.Uint64(lp[end+w:])
 		return member, math.Float64frombits(bits), end + w + 8
 	}
-	return member, float64(unzigzag(u >> 1)), end + w
+	return member, float64(unzigzag(u - 1)), end + w
 }
 
 // zlpLen counts the pairs.
