@@ -4,6 +4,8 @@ package engine
 func RegisterAll(e *Engine) {
 	t := e.Commands()
 	for _, group := range [][]*Command{
+		hashCommands(),
+		setCommands(),
 		zsetCommands(),
 	} {
 		t.Add(group...)

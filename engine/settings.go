@@ -24,7 +24,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		ProtoMaxBulkLen:        512 << 20,
-		HashMaxListpackEntries: 128,
+		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
 		SetMaxIntsetEntries:    512,
 		ZSetMaxListpackEntries: 128,
