@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 
-	"kv/glob"
 	"kv/resp"
 )
 
@@ -21,7 +20,6 @@ const (
 	errMinMaxLex     = "ERR min or max not valid string range item"
 	errLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 	errWithscoresLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errInvalidCursor = "ERR invalid cursor"
 )
 
 // zsetLookup finds key for reading: nil without error when absent; on a value of
@@ -784,9 +782,9 @@ func zrankGeneric(c *Ctx, rev bool) {
 // ---- ZSCAN ----
 
 func cmdZscan(c *Ctx) {
-	cursor, ok := parseScanCursor(c.Args[2])
+	cursor, ok := parseCollCursor(c.Args[2])
 	if !ok {
-		c.Error(errInvalidCursor)
+		c.Error(errCollCursor)
 		return
 	}
 	o, ok := zsetLookup(c, c.Args[1])
@@ -794,111 +792,46 @@ func cmdZscan(c *Ctx) {
 		return
 	}
 	if o == nil {
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		writeCollScan(c, 0, nil)
 		return
 	}
-	count := int64(10)
-	var pat []byte
-	for i := 3; i < len(c.Args); i += 2 {
-		left := len(c.Args) - i
-		switch {
-		case c.Is(i, "count") && left >= 2:
-			n, ok := parseLong(c, c.Args[i+1], "")
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return
-			}
-			count = n
-		case c.Is(i, "match") && left >= 2:
-			pat = c.Args[i+1]
-			if len(pat) == 1 && pat[0] == '*' {
-				pat = nil
-			}
-		default:
-			c.Error(ErrSyntax)
+	opts, ok := parseCollScanOptions(c, 3)
+	if !ok {
+		return
+	}
+	// Scores are strings here, in RESP3 too, printed as Redis keeps them: a listpack
+	// holds whole scores as integers, a skiplist prints every score with %.17g.
+	var elems [][]byte
+	add := func(m []byte, s float64, listpack bool) {
+		if !opts.matches(m) {
 			return
 		}
-	}
-	var members [][]byte
-	var scores []float64
-	add := func(m []byte, s float64) {
-		if pat == nil || glob.Match(pat, m, false) {
-			members = append(members, m)
-			scores = append(scores, s)
-		}
-	}
-	listpack := o.Enc == EncListpack
-	if listpack {
-		zsetEach(o, func(m []byte, s float64) bool { add(m, s); return true })
-		cursor = 0
-	} else {
-		d := o.Val.(*zset).dict
-		// Redis counts COUNT in reply elements, two per member.
-		count *= 2
-		maxIter := count * 10
-		for {
-			cursor = d.Scan(cursor, func(k string, v *float64) { add(unsafeBytes(k), *v) })
-			if cursor == 0 || maxIter == 0 || int64(len(members)*2) >= count {
-				break
-			}
-			maxIter--
-		}
-	}
-	c.W.Array(2)
-	c.W.Bulk(strconv.AppendUint(nil, cursor, 10))
-	c.W.Array(2 * len(members))
-	var tmp [32]byte
-	for i, m := range members {
-		c.W.Bulk(m)
-		// Scores are strings, in RESP3 too, printed as Redis keeps them: a listpack
-		// holds integers as integers, a skiplist prints every score with %.17g.
-		if v, isInt := zlpIntScore(scores[i]); listpack && isInt {
-			c.W.Bulk(strconv.AppendInt(tmp[:0], v, 10))
+		var text []byte
+		if v, isInt := zlpIntScore(s); listpack && isInt {
+			text = strconv.AppendInt(nil, v, 10)
 		} else {
-			c.W.Bulk(resp.AppendDouble(tmp[:0], scores[i]))
+			text = resp.AppendDouble(nil, s)
 		}
+		elems = append(elems, m, text)
 	}
-}
-
-// parseScanCursor is parseScanCursorOrReply's strtoul: decimal, no leading space, in
-// range; a leading '-' wraps around as strtoul does.
-func parseScanCursor(b []byte) (uint64, bool) {
-	b = cString(b)
-	if len(b) == 0 {
-		return 0, true // strtoul of "" converts nothing and ends on the NUL
+	if o.Enc == EncListpack {
+		zsetEach(o, func(m []byte, s float64) bool { add(m, s, true); return true })
+		writeCollScan(c, 0, elems)
+		return
 	}
-	if cIsSpace(b[0]) {
-		return 0, false
-	}
-	neg := false
-	i := 0
-	if b[0] == '+' || b[0] == '-' {
-		neg = b[0] == '-'
-		i++
-	}
-	if i == len(b) {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		d := b[i]
-		if d < '0' || d > '9' {
-			return 0, false
+	d := o.Val.(*zset).dict
+	// COUNT counts reply elements, two per member; at most ten times as many buckets
+	// are visited, so a sparse table cannot stall the server.
+	count := opts.count * 2
+	maxIter := count * 10
+	for {
+		cursor = d.Scan(cursor, func(k string, v *float64) { add(unsafeBytes(k), *v, false) })
+		if cursor == 0 || maxIter == 0 || len(elems) >= count {
+			break
 		}
-		if v > (math.MaxUint64-uint64(d-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d-'0')
+		maxIter--
 	}
-	if neg {
-		v = -v
-	}
-	return v, true
+	writeCollScan(c, cursor, elems)
 }
 
 // ---- ZPOPMIN, ZPOPMAX, ZMPOP ----
