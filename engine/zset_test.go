@@ -162,14 +162,14 @@ func TestZSetLargeAgainstModel(t *testing.T) {
 	}
 }
 
-// recorder collects keyspace events and propagated commands.
-type recorder struct {
+// zsetRecorder collects keyspace events and propagated commands.
+type zsetRecorder struct {
 	mu     sync.Mutex
 	events []string
 	props  []string
 }
 
-func (r *recorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
+func (r *zsetRecorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
 	if class == engine.EventKeyMiss {
 		return
 	}
@@ -178,7 +178,7 @@ func (r *recorder) NotifyKeyspaceEvent(class engine.EventClass, event string, ke
 	r.mu.Unlock()
 }
 
-func (r *recorder) Propagate(db int, args [][]byte) {
+func (r *zsetRecorder) Propagate(db int, args [][]byte) {
 	parts := make([]string, len(args))
 	for i, a := range args {
 		parts[i] = string(a)
@@ -188,7 +188,7 @@ func (r *recorder) Propagate(db int, args [][]byte) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) take() (events, props []string) {
+func (r *zsetRecorder) take() (events, props []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	events, props = r.events, r.props
@@ -198,7 +198,7 @@ func (r *recorder) take() (events, props []string) {
 
 func TestZSetEventsAndPropagation(t *testing.T) {
 	s := kvtest.Start(t)
-	rec := &recorder{}
+	rec := &zsetRecorder{}
 	s.E.Lock()
 	s.E.SetNotifier(rec)
 	s.E.SetPropagator(rec)
