@@ -13,6 +13,7 @@ import (
 
 	"kv/engine"
 	"kv/internal/kvtest"
+	"kv/resp"
 )
 
 // encodingOf reads a key's encoding straight from the engine (OBJECT ENCODING is
@@ -295,6 +296,84 @@ func TestZSetClient(t *testing.T) {
 		}
 		if n, err := rc.Exists(ctx, "board").Result(); err == nil && n != 0 {
 			t.Fatalf("emptied set still exists")
+		}
+	}
+}
+
+// TestZRandMember checks the properties ZRANDMEMBER promises, in both encodings and
+// protocols: a positive count gives distinct members (all of them when the count is at
+// least the size), a negative count gives exactly that many, and WITHSCORES pairs each
+// member with its own score.
+func TestZRandMember(t *testing.T) {
+	for _, long := range []bool{false, true} {
+		for _, proto := range []int{2, 3} {
+			e := engine.New(engine.Options{})
+			engine.RegisterAll(e)
+			w := resp.NewWriter()
+			w.SetProto(proto)
+			c := e.NewCtx(w, nil)
+			scores := map[string]float64{}
+			add := []string{"ZADD", "z"}
+			for i := 0; i < 40; i++ {
+				m := fmt.Sprintf("m%02d", i)
+				if long {
+					m += strings.Repeat("-", 70)
+				}
+				scores[m] = float64(i) / 4
+				add = append(add, strconv.FormatFloat(scores[m], 'g', -1, 64), m)
+			}
+			execRaw(e, c, add)
+			for _, count := range []int{1, 3, 10, 39, 40, 45, -1, -100} {
+				for _, withScores := range []bool{false, true} {
+					args := []string{"ZRANDMEMBER", "z", strconv.Itoa(count)}
+					if withScores {
+						args = append(args, "WITHSCORES")
+					}
+					v, err := resp.NewReplyReader(strings.NewReader(execRaw(e, c, args))).Read()
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []string
+					for i := 0; i < len(v.Elems); i++ {
+						el := v.Elems[i]
+						var m, score string
+						switch {
+						case withScores && proto == 3:
+							m, score = string(el.Elems[0].Str), string(el.Elems[1].Str)
+						case withScores:
+							m, score = string(el.Str), string(v.Elems[i+1].Str)
+							i++
+						default:
+							m = string(el.Str)
+						}
+						if _, ok := scores[m]; !ok {
+							t.Fatalf("%v: unknown member %q", args, m)
+						}
+						if withScores {
+							if f, _ := strconv.ParseFloat(score, 64); f != scores[m] {
+								t.Fatalf("%v: %q has score %s, want %v", args, m, score, scores[m])
+							}
+						}
+						got = append(got, m)
+					}
+					want := count
+					if count < 0 {
+						want = -count
+					} else if count > 40 {
+						want = 40
+					}
+					if len(got) != want {
+						t.Fatalf("%v (resp%d): %d members, want %d", args, proto, len(got), want)
+					}
+					if count > 0 {
+						sorted := slices.Clone(got)
+						slices.Sort(sorted)
+						if len(slices.Compact(sorted)) != len(got) {
+							t.Fatalf("%v: repeated members %v", args, got)
+						}
+					}
+				}
+			}
 		}
 	}
 }
