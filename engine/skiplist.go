@@ -29,12 +29,6 @@ type zslNode struct {
 	one [1]zslLevel
 }
 
-// Member is the node's member.
-func (n *zslNode) Member() string { return n.member }
-
-// Score is the node's score.
-func (n *zslNode) Score() float64 { return n.score }
-
 // Next is the following node in order, nil after the last.
 func (n *zslNode) Next() *zslNode { return n.level[0].forward }
 

@@ -138,6 +138,7 @@ func zaddGeneric(c *Ctx, flags int) {
 	key := c.Args[1]
 	ch := false
 	idx := 2
+options:
 	for ; idx < len(c.Args); idx++ {
 		switch {
 		case c.Is(idx, "nx"):
@@ -153,10 +154,9 @@ func zaddGeneric(c *Ctx, flags int) {
 		case c.Is(idx, "lt"):
 			flags |= zaddLT
 		default:
-			goto opts
+			break options // the first score
 		}
 	}
-opts:
 	incr, nx, xx := flags&zaddIncr != 0, flags&zaddNX != 0, flags&zaddXX != 0
 	gt, lt := flags&zaddGT != 0, flags&zaddLT != 0
 	elements := len(c.Args) - idx
