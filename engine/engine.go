@@ -38,6 +38,8 @@ type Stats struct {
 	// Errors counts error replies by their code ("ERR", "WRONGTYPE"...), INFO errorstats.
 	Errors      map[string]int64
 	TotalErrors int64
+	// ExpireCycleTime is the time spent in active expiry (expire_cycle_cpu_milliseconds).
+	ExpireCycleTime time.Duration
 }
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
@@ -64,6 +66,7 @@ type Engine struct {
 	Replica bool
 
 	watches watchRegistry
+	expiry  expireCycleState
 
 	execHook ExecHook
 }
@@ -159,10 +162,13 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
-	outerDirty, outerRewritten, outerRedacted := c.dirty, c.rewritten, c.redacted
-	defer func() { c.dirty, c.rewritten, c.redacted = outerDirty, outerRewritten, outerRedacted }()
+	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
+	defer func() {
+		c.dirty, c.rewritten, c.forcePropagate, c.redacted = outerDirty, outerRewritten, outerForce, outerRedacted
+	}()
 	c.dirty = 0
 	c.rewritten = nil
+	c.forcePropagate = false
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
@@ -176,7 +182,7 @@ func (e *Engine) Exec(c *Ctx) {
 		st.FailedCalls++
 		e.CountError(string(b[before+1 : before+indexCR(b[before:])]))
 	}
-	if c.dirty > 0 {
+	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {

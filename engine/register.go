@@ -8,6 +8,10 @@ func RegisterAll(e *Engine) {
 		hashCommands(),
 		setCommands(),
 		zsetCommands(),
+		keysCommands(),
+		expireCommands(),
+		sortCommands(),
+		scanCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -379,8 +379,38 @@ func zsetRank(o *Object, member []byte, reverse bool) int {
 	return rank
 }
 
-// zsetDup copies a sorted set keeping its encoding (COPY).
-func zsetDup(o *Object) Object {
+// ---- the API other packages use (COPY, SORT, persistence) ----
+
+// NewZSetObject returns an empty sorted set; ZSetAdd grows and converts it.
+func NewZSetObject() Object { return newZSetObject(true) }
+
+// ZSetAdd sets member's score, converting the encoding as st's limits require, and
+// reports whether member was new.
+func ZSetAdd(o *Object, st *Settings, score float64, member []byte) bool {
+	out, _, _ := zsetAdd(o, st, score, member, 0)
+	return out&zaddOutAdded != 0
+}
+
+// ZSetLen is the number of members.
+func ZSetLen(o *Object) int { return zsetLen(o) }
+
+// ZSetRange calls fn for every member, lowest score first, until it returns false. The
+// member slice aliases the set: valid during the call, and fn must not modify the set.
+func ZSetRange(o *Object, fn func(member []byte, score float64) bool) { zsetEach(o, fn) }
+
+// ZSetMembers lists the members lowest score first, aliasing the set (SORT reads them
+// before the keyspace changes again).
+func ZSetMembers(o *Object) [][]byte {
+	out := make([][]byte, 0, zsetLen(o))
+	zsetEach(o, func(m []byte, _ float64) bool {
+		out = append(out, m)
+		return true
+	})
+	return out
+}
+
+// DupZSet copies a sorted set keeping its encoding (COPY).
+func DupZSet(o *Object) Object {
 	if o.Enc == EncListpack {
 		return Object{Type: TypeZSet, Enc: EncListpack, Str: append([]byte(nil), o.Str...)}
 	}

@@ -377,3 +377,34 @@ func TestZRandMember(t *testing.T) {
 		}
 	}
 }
+
+// TestZSetCopyAndSort checks the key commands that reach sorted sets through their
+// hooks: COPY keeps the encoding and the members, SORT reads members in order.
+func TestZSetCopyAndSort(t *testing.T) {
+	s := kvtest.Start(t)
+	raw := s.Raw(t)
+	raw.Do("ZADD", "small", "3", "c", "1", "a", "2", "b")
+	big := []string{"ZADD", "big"}
+	for i := 0; i < 200; i++ {
+		big = append(big, strconv.Itoa(200-i), fmt.Sprintf("m%03d", i))
+	}
+	raw.Do(big...)
+	cases := []struct{ cmd, want string }{
+		{"COPY small small2", "1"},
+		{"ZRANGE small2 0 -1 WITHSCORES", "[a 1 b 2 c 3]"},
+		{"OBJECT ENCODING small2", "listpack"},
+		{"COPY big big2", "1"},
+		{"OBJECT ENCODING big2", "skiplist"},
+		{"ZRANGE big2 0 2", "[m199 m198 m197]"},
+		{"ZCARD big2", "200"},
+		{"ZRANK big2 m000", "199"},
+		{"SORT small ALPHA DESC", "[c b a]"},
+		{"SORT small BY nosort", "[a b c]"},
+		{"SORT small BY nosort DESC LIMIT 0 2", "[c b]"},
+	}
+	for _, tc := range cases {
+		if got := raw.Do(strings.Fields(tc.cmd)...).String(); got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.cmd, got, tc.want)
+		}
+	}
+}

@@ -394,7 +394,7 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("expired_keys", st.ExpiredKeys)
 	b.f("expired_stale_perc", "%.2f", st.ExpiredStalePerc*100)
 	b.int("expired_time_cap_reached_count", st.ExpiredTimeCapReachedCount)
-	b.int("expire_cycle_cpu_milliseconds", 0)
+	b.int("expire_cycle_cpu_milliseconds", st.ExpireCycleTime.Milliseconds())
 	b.int("evicted_keys", st.EvictedKeys)
 	b.int("evicted_clients", 0)
 	b.int("total_eviction_exceeded_time", 0)

@@ -51,6 +51,7 @@ type Server struct {
 	wg        sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
+	cronOnce  sync.Once
 
 	// current is the connection executing a batch; guarded by the engine lock.
 	current *conn
@@ -178,8 +179,15 @@ func (s *Server) Engine() *engine.Engine { return s.e }
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Close ran before Serve got here and could not close ln for us.
+		s.connsMu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
+	s.startCron()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
