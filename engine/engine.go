@@ -65,10 +65,21 @@ type Engine struct {
 	// clients but only deleted when the master says so.
 	Replica bool
 
-	watches watchRegistry
-	expiry  expireCycleState
+	watches  watchRegistry
+	expiry   expireCycleState
+	blocking blockRegistry
+	hooks    typeHooks
+
+	// Memory accounting and eviction (memory.go, evict.go); lruclock and lfuclock
+	// are the access clocks, cached per command.
+	mem      memMeter
+	evict    evictState
+	lruclock uint32
+	lfuclock uint32
 
 	execHook ExecHook
+
+	functions FunctionStore
 }
 
 // ExecHook runs after every command Exec runs, including the commands inside EXEC and
@@ -94,12 +105,16 @@ func New(opts Options) *Engine {
 		Rand:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b76)),
 		Stats:    Stats{Errors: map[string]int64{}},
 		Settings: DefaultSettings(),
+		hooks:    defaultTypeHooks(),
 	}
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = newDB(i)
 	}
 	e.watches.init()
+	e.blocking.init()
+	e.mem.init()
+	e.setClock(e.NowMs())
 	return e
 }
 
@@ -160,6 +175,7 @@ func (e *Engine) Exec(c *Ctx) {
 	} else {
 		c.Now = c.fixedNow
 	}
+	e.setClock(c.Now)
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
 	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
@@ -172,6 +188,8 @@ func (e *Engine) Exec(c *Ctx) {
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
+	e.enterExec()
+	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats
@@ -184,6 +202,9 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
+		if e.Settings.Maxmemory > 0 {
+			e.noteWrite(c.Args)
+		}
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {

@@ -12,6 +12,7 @@ func RegisterAll(e *Engine) {
 		expireCommands(),
 		sortCommands(),
 		scanCommands(),
+		listCommands(),
 	} {
 		t.Add(group...)
 	}
