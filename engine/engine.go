@@ -246,6 +246,12 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
 	start := time.Now()
+	// Deferred calls run last-first: the command's propagation unit is delivered
+	// before clients blocked on keys it made ready are served, and each served client
+	// is a unit of its own, as Redis propagates after call() and then per client in
+	// handleClientsBlockedOnKeys.
+	e.enterExec()
+	defer e.leaveExec()
 	e.unit.enter(cmd)
 	defer e.unit.leave()
 	if c.fixedNow == 0 {
@@ -266,8 +272,6 @@ func (e *Engine) Exec(c *Ctx) {
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
-	e.enterExec()
-	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats

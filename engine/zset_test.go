@@ -171,7 +171,7 @@ type zsetRecorder struct {
 }
 
 func (r *zsetRecorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
-	if class == engine.EventKeyMiss {
+	if class == engine.EventKeyMiss || class == engine.EventNew {
 		return
 	}
 	r.mu.Lock()
