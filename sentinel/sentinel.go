@@ -69,13 +69,13 @@ type Sentinel struct {
 
 	ln               net.Listener
 	listenerOverride net.Listener
-	clientMu sync.Mutex
-	clients  map[*clientConn]struct{}
-	nextID   int64
-	done     chan struct{}
-	wg       sync.WaitGroup
-	closeMu  sync.Once
-	crashed  chan int // SIMULATE-FAILURE: the exit code the owner should exit with
+	clientMu         sync.Mutex
+	clients          map[*clientConn]struct{}
+	nextID           int64
+	done             chan struct{}
+	wg               sync.WaitGroup
+	closeMu          sync.Once
+	crashed          chan int // SIMULATE-FAILURE: the exit code the owner should exit with
 }
 
 // Simulated failures (SENTINEL SIMULATE-FAILURE).
