@@ -1,6 +1,7 @@
 package sentinel_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -140,12 +142,18 @@ func startKVSentinel(t testing.TB, dir, masterAddr string, quorum int, downAfter
 	if err != nil {
 		t.Fatal(err)
 	}
-	level := slog.LevelWarn
-	var out io.Writer = io.Discard
+	// The log is kept and shown only if the test fails.
+	level := slog.LevelInfo
+	logBuf := &syncBuffer{}
+	var out io.Writer = logBuf
 	if os.Getenv("KV_SENTINEL_LOG") != "" {
 		out = os.Stderr
-		level = slog.LevelInfo
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log of the kv sentinel with %s:\n%s", path, logBuf.String())
+		}
+	})
 	s, err := sentinel.New(sentinel.Options{ConfigPath: path, Listener: ln,
 		Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))})
 	if err != nil {
@@ -155,6 +163,23 @@ func startKVSentinel(t testing.TB, dir, masterAddr string, quorum int, downAfter
 		t.Fatal(err)
 	}
 	return s.Addr(), func() { s.Close() }
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startRedisSentinel runs Debian's redis-sentinel 7.0 as a process.

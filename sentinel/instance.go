@@ -86,6 +86,7 @@ type timing struct {
 	scriptRetryDelay        int64
 	scriptMaxRuntime        int64
 	reconfPollPeriod        int64 // kv: INFO period for replicas being re-pointed
+	reconnectPeriod         int64 // kv: how often a down link is re-dialled
 	selectFreshnessDeadline int64 // kv: how long SELECT_SLAVE waits for post-failure INFO
 }
 
@@ -112,6 +113,7 @@ func defaultTiming() timing {
 		scriptRetryDelay:        30000,
 		scriptMaxRuntime:        60000,
 		reconfPollPeriod:        100,
+		reconnectPeriod:         250,
 		selectFreshnessDeadline: 2000,
 	}
 }

@@ -163,7 +163,10 @@ func (s *Sentinel) reconnect(ri *instance) {
 		return
 	}
 	now := s.now()
-	if now-l.lastReconnTime < s.t.pingPeriod {
+	// kv: retry every reconnectPeriod (250 ms) instead of Redis's ping period, so a
+	// restarted instance is seen (and a returning old master demoted) sooner; a
+	// refused dial costs next to nothing.
+	if now-l.lastReconnTime < s.t.reconnectPeriod {
 		return
 	}
 	l.lastReconnTime = now
