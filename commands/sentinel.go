@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,19 +32,54 @@ func sentinelCommand() *cli.Command {
 		},
 		Subcommands: []*cli.Command{sentinelStatusCommand()},
 		Action: func(cctx *cli.Context) error {
-			if cctx.NArg() != 1 {
+			// Flags may also follow the file (kv sentinel s.conf --port 26380), as
+			// redis-sentinel takes them; the cli parser stops at the first argument.
+			port, bind, monitors, loglevel := cctx.Int("port"), cctx.String("bind"), cctx.StringSlice("monitor"), cctx.String("loglevel")
+			var files []string
+			rest := cctx.Args().Slice()
+			for i := 0; i < len(rest); i++ {
+				a := rest[i]
+				name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+				if !strings.HasPrefix(a, "-") {
+					files = append(files, a)
+					continue
+				}
+				if !hasVal {
+					if i+1 >= len(rest) {
+						return cli.Exit("sentinel: "+a+" needs a value", 2)
+					}
+					i++
+					val = rest[i]
+				}
+				switch name {
+				case "port":
+					p, err := strconv.Atoi(val)
+					if err != nil {
+						return cli.Exit("sentinel: bad --port "+val, 2)
+					}
+					port = p
+				case "bind":
+					bind = val
+				case "monitor":
+					monitors = append(monitors, val)
+				case "loglevel":
+					loglevel = val
+				default:
+					return cli.Exit("sentinel: unknown flag "+a, 2)
+				}
+			}
+			if len(files) != 1 {
 				return cli.Exit("sentinel: exactly one configuration file is needed (it records the sentinel's state)", 2)
 			}
 			level := slog.LevelInfo
-			switch cctx.String("loglevel") {
+			switch loglevel {
 			case "debug":
 				level = slog.LevelDebug
 			case "warn", "warning":
 				level = slog.LevelWarn
 			}
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-			s, err := sentinel.New(sentinel.Options{ConfigPath: cctx.Args().First(), Port: cctx.Int("port"),
-				Bind: cctx.String("bind"), Monitor: cctx.StringSlice("monitor"), Logger: log})
+			s, err := sentinel.New(sentinel.Options{ConfigPath: files[0], Port: port, Bind: bind, Monitor: monitors, Logger: log})
 			if err != nil {
 				return cli.Exit("sentinel: "+err.Error(), 1)
 			}

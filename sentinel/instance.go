@@ -11,6 +11,9 @@
 // mu only to apply a reply. Client connections of the sentinel's own RESP server
 // take mu to run a command. Nothing blocks on the network while holding mu: sends
 // go through buffered queues and replies come back as callbacks.
+//
+// Lock order: Sentinel.mu, then hub.mu (publishing an event), then clientConn.mu
+// (queueing a push). Sentinel.clientMu is never held together with another lock.
 package sentinel
 
 import (
