@@ -64,6 +64,7 @@ type Engine struct {
 	Replica bool
 
 	watches watchRegistry
+	snapState
 }
 
 // New returns an engine with opts.Databases empty databases and no commands; the
@@ -85,6 +86,7 @@ func New(opts Options) *Engine {
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = newDB(i)
+		e.dbs[i].e = e
 	}
 	e.watches.init()
 	return e

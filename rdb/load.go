@@ -1,0 +1,73 @@
+package rdb
+
+import (
+	"fmt"
+	"io"
+
+	"kv/engine"
+)
+
+// LoadOptions say how to load a snapshot into an engine.
+type LoadOptions struct {
+	// Master drops keys whose TTL has already passed, as a master does on load; a
+	// replica keeps them for its master to expire.
+	Master bool
+}
+
+// LoadStats describe a finished load.
+type LoadStats struct {
+	Keys, Expired int64
+	Functions     int
+	Aux           map[string]string
+}
+
+type loader struct {
+	e     *engine.Engine
+	o     LoadOptions
+	now   int64
+	stats LoadStats
+}
+
+func (l *loader) Header(int) error          { return nil }
+func (l *loader) SelectDB(int) error        { return nil }
+func (l *loader) ResizeDB(_, _ uint64) error { return nil }
+func (l *loader) Aux(k, v []byte) error {
+	l.stats.Aux[string(k)] = string(v)
+	return nil
+}
+
+// Function libraries are kept for the function engine; until kv has one they are
+// counted so the caller can say they were skipped.
+func (l *loader) Function([]byte) error { l.stats.Functions++; return nil }
+
+func (l *loader) Key(en *Entry) error {
+	db := l.e.DB(en.DB)
+	if db == nil {
+		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("database %d out of range (databases is %d)", en.DB, l.e.NumDBs())}
+	}
+	if l.o.Master && en.Meta.ExpireMs >= 0 && en.Meta.ExpireMs < l.now {
+		l.stats.Expired++
+		return nil
+	}
+	if db.Peek(en.Key) != nil {
+		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
+	}
+	o, err := FromValue(&en.Value, &l.e.Settings)
+	if err != nil {
+		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("key %q: %v", en.Key, err)}
+	}
+	if en.Meta.IdleSecs >= 0 {
+		o.LRU = uint32(l.now/1000 - en.Meta.IdleSecs)
+	}
+	db.Put(en.Key, o, en.Meta.ExpireMs)
+	l.stats.Keys++
+	return nil
+}
+
+// Load reads an RDB stream into e, adding to what it holds. Lock held. On error the
+// keys read before the error stay loaded; the caller decides whether to flush them.
+func Load(r io.Reader, e *engine.Engine, o LoadOptions) (LoadStats, error) {
+	l := &loader{e: e, o: o, now: e.NowMs(), stats: LoadStats{Aux: map[string]string{}}}
+	err := Read(r, l)
+	return l.stats, err
+}

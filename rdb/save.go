@@ -1,0 +1,191 @@
+package rdb
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"time"
+
+	"kv/engine"
+)
+
+// SaveOptions say how to write a snapshot.
+type SaveOptions struct {
+	Compress bool // rdbcompression
+	Checksum bool // rdbchecksum
+	// Aux are extra AUX fields written after redis-ver, redis-bits, ctime and used-mem
+	// (repl-stream-db, repl-id, repl-offset...).
+	Aux [][2]string
+	// SliceKeys is how many keys a background snapshot walks per turn of the engine
+	// lock; 0 means 1000.
+	SliceKeys int
+	// Progress, when set, is called outside the lock after each slice with the bytes
+	// written so far and the keys emitted.
+	Progress func(written, keys int64)
+	// Version is what redis-ver says; empty means 7.0.15.
+	Version string
+	// AtStart, when set, runs with the engine lock held at the instant the snapshot is
+	// taken: the place to record the replication offset the file is consistent with.
+	AtStart func()
+}
+
+// SaveStats describe a finished save.
+type SaveStats struct {
+	Keys  int64
+	Bytes int64
+	// Start is the engine time (Unix ms) the snapshot is consistent with.
+	Start int64
+}
+
+// snapWriter turns the engine's emissions into RDB records. It is used with the engine
+// lock held (emit runs under it), except where Snapshot hands a finished chunk to its
+// output outside the lock.
+type snapWriter struct {
+	w     *Writer
+	sizes [][2]int
+	db    int
+	err   error
+}
+
+func newSnapWriter(out io.Writer, o SaveOptions, now time.Time) *snapWriter {
+	w := NewWriter(out, o.Compress)
+	w.NoChecksum = !o.Checksum
+	ver := o.Version
+	if ver == "" {
+		ver = "7.0.15"
+	}
+	w.Aux("redis-ver", ver)
+	w.AuxInt("redis-bits", 64)
+	w.AuxInt("ctime", now.Unix())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	w.AuxInt("used-mem", int64(ms.HeapAlloc))
+	for _, kv := range o.Aux {
+		w.Aux(kv[0], kv[1])
+	}
+	w.AuxInt("aof-base", 0)
+	return &snapWriter{w: w, db: -1}
+}
+
+func (s *snapWriter) emit(db int, key []byte, o *engine.Object, expireAt int64) {
+	v, err := ToValue(o)
+	if err != nil {
+		if s.err == nil {
+			s.err = err
+		}
+		return
+	}
+	if db != s.db {
+		s.db = db
+		var sz [2]int
+		if db < len(s.sizes) {
+			sz = s.sizes[db]
+		}
+		s.w.SelectDB(db, uint64(sz[0]), uint64(sz[1]))
+	}
+	m := NoMeta
+	m.ExpireMs = expireAt
+	s.w.Key(key, &v, m)
+}
+
+// SaveLocked writes a whole RDB file of e's keyspace to out with the engine lock held
+// throughout, as SAVE does. It fails if a background snapshot is running.
+func SaveLocked(e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, error) {
+	sw := newSnapWriter(out, o, time.UnixMilli(e.NowMs()))
+	snap, err := e.StartSnapshot(sw.emit)
+	if err != nil {
+		return SaveStats{}, err
+	}
+	sw.sizes = snap.Sizes
+	if o.AtStart != nil {
+		o.AtStart()
+	}
+	for !snap.Step(1 << 30) {
+	}
+	if sw.err != nil {
+		return SaveStats{}, sw.err
+	}
+	if err := sw.w.Close(); err != nil {
+		return SaveStats{}, err
+	}
+	return SaveStats{Keys: snap.Emitted, Bytes: sw.w.Written(), Start: snap.Start}, nil
+}
+
+// Snapshot streams a point-in-time RDB file of e's keyspace to out while clients keep
+// running: it takes the engine lock for one slice of keys at a time, and writes each
+// slice's bytes to out with the lock released. Writes that reach a key before the walk
+// does copy the old value into the stream first (engine/snapshot.go), so the file is
+// the keyspace as it was when Snapshot took the lock the first time. Cancelling ctx
+// aborts it. The caller must not hold the lock.
+func Snapshot(ctx context.Context, e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, error) {
+	n := o.SliceKeys
+	if n <= 0 {
+		n = 1000
+	}
+	var pending writeBuffer
+	e.Lock()
+	sw := newSnapWriter(&pending, o, time.UnixMilli(e.NowMs()))
+	snap, err := e.StartSnapshot(sw.emit)
+	if err != nil {
+		e.Unlock()
+		return SaveStats{}, err
+	}
+	sw.sizes = snap.Sizes
+	if o.AtStart != nil {
+		o.AtStart()
+	}
+	e.Unlock()
+	var written int64
+	var spare []byte
+	for {
+		e.Lock()
+		done := snap.Step(n)
+		cancelled := ctx.Err() != nil
+		if cancelled || sw.err != nil {
+			snap.Abort()
+		}
+		_ = sw.w.Flush()
+		chunk := pending.b
+		pending.b = spare[:0]
+		keys := snap.Emitted
+		e.Unlock()
+		if cancelled {
+			return SaveStats{}, ctx.Err()
+		}
+		if sw.err != nil {
+			return SaveStats{}, sw.err
+		}
+		if len(chunk) > 0 {
+			if _, err := out.Write(chunk); err != nil {
+				e.Lock()
+				snap.Abort()
+				e.Unlock()
+				return SaveStats{}, err
+			}
+			written += int64(len(chunk))
+		}
+		spare = chunk
+		if o.Progress != nil {
+			o.Progress(written, keys)
+		}
+		if done {
+			break
+		}
+	}
+	// The walk is over: nothing emits any more, so the writer is ours alone.
+	if err := sw.w.Close(); err != nil {
+		return SaveStats{}, err
+	}
+	if _, err := out.Write(pending.b); err != nil {
+		return SaveStats{}, err
+	}
+	written += int64(len(pending.b))
+	return SaveStats{Keys: snap.Emitted, Bytes: written, Start: snap.Start}, nil
+}
+
+// ErrSnapshotRunning is engine.ErrSnapshotRunning, for callers that only import rdb.
+var ErrSnapshotRunning = engine.ErrSnapshotRunning
+
+// IsSnapshotRunning reports whether err says another snapshot is in progress.
+func IsSnapshotRunning(err error) bool { return errors.Is(err, engine.ErrSnapshotRunning) }
