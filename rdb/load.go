@@ -28,8 +28,8 @@ type loader struct {
 	stats LoadStats
 }
 
-func (l *loader) Header(int) error          { return nil }
-func (l *loader) SelectDB(int) error        { return nil }
+func (l *loader) Header(int) error           { return nil }
+func (l *loader) SelectDB(int) error         { return nil }
 func (l *loader) ResizeDB(_, _ uint64) error { return nil }
 func (l *loader) Aux(k, v []byte) error {
 	l.stats.Aux[string(k)] = string(v)
