@@ -112,42 +112,67 @@ func SaveLocked(e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, erro
 	return SaveStats{Keys: snap.Emitted, Bytes: sw.w.Written(), Start: snap.Start}, nil
 }
 
-// Snapshot streams a point-in-time RDB file of e's keyspace to out while clients keep
-// running: it takes the engine lock for one slice of keys at a time, and writes each
-// slice's bytes to out with the lock released. Writes that reach a key before the walk
-// does copy the old value into the stream first (engine/snapshot.go), so the file is
-// the keyspace as it was when Snapshot took the lock the first time. Cancelling ctx
-// aborts it. The caller must not hold the lock.
-func Snapshot(ctx context.Context, e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, error) {
-	n := o.SliceKeys
-	if n <= 0 {
-		n = 1000
+// Stream is a background snapshot in progress: started at one instant with the engine
+// lock held (StartStream), then written out by WriteTo, which takes the lock one slice
+// of keys at a time and writes each slice's bytes with the lock released. Writes that
+// reach a key before the walk does copy its old value into the stream first
+// (engine/snapshot.go), so the file is the keyspace as it was at StartStream.
+type Stream struct {
+	e       *engine.Engine
+	o       SaveOptions
+	sw      *snapWriter
+	snap    *engine.Snapshot
+	pending writeBuffer
+}
+
+// StartStream takes a snapshot of e now. Lock held. Exactly one of WriteTo or Abort
+// must follow.
+func StartStream(e *engine.Engine, o SaveOptions) (*Stream, error) {
+	if o.SliceKeys <= 0 {
+		o.SliceKeys = 1000
 	}
-	var pending writeBuffer
-	e.Lock()
-	sw := newSnapWriter(&pending, o, time.UnixMilli(e.NowMs()))
-	snap, err := e.StartSnapshot(sw.emit)
+	s := &Stream{e: e, o: o}
+	s.sw = newSnapWriter(&s.pending, o, time.UnixMilli(e.NowMs()))
+	snap, err := e.StartSnapshot(s.sw.emit)
 	if err != nil {
-		e.Unlock()
-		return SaveStats{}, err
+		return nil, err
 	}
-	sw.sizes = snap.Sizes
+	s.snap = snap
+	s.sw.sizes = snap.Sizes
 	if o.AtStart != nil {
 		o.AtStart()
 	}
-	e.Unlock()
+	return s, nil
+}
+
+// Progress is how many keys have been emitted and how many there were at the start.
+// Lock held.
+func (s *Stream) Progress() (done, total int64) {
+	for _, sz := range s.snap.Sizes {
+		total += int64(sz[0])
+	}
+	return s.snap.Emitted, total
+}
+
+// Abort drops a stream that will not be written. Lock held.
+func (s *Stream) Abort() { s.snap.Abort() }
+
+// WriteTo writes the snapshot to out. The caller must not hold the lock. Cancelling
+// ctx aborts the walk.
+func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) {
+	e, sw, snap := s.e, s.sw, s.snap
 	var written int64
 	var spare []byte
 	for {
 		e.Lock()
-		done := snap.Step(n)
+		done := snap.Step(s.o.SliceKeys)
 		cancelled := ctx.Err() != nil
 		if cancelled || sw.err != nil {
 			snap.Abort()
 		}
 		_ = sw.w.Flush()
-		chunk := pending.b
-		pending.b = spare[:0]
+		chunk := s.pending.b
+		s.pending.b = spare[:0]
 		keys := snap.Emitted
 		e.Unlock()
 		if cancelled {
@@ -166,8 +191,8 @@ func Snapshot(ctx context.Context, e *engine.Engine, out io.Writer, o SaveOption
 			written += int64(len(chunk))
 		}
 		spare = chunk
-		if o.Progress != nil {
-			o.Progress(written, keys)
+		if s.o.Progress != nil {
+			s.o.Progress(written, keys)
 		}
 		if done {
 			break
@@ -177,11 +202,23 @@ func Snapshot(ctx context.Context, e *engine.Engine, out io.Writer, o SaveOption
 	if err := sw.w.Close(); err != nil {
 		return SaveStats{}, err
 	}
-	if _, err := out.Write(pending.b); err != nil {
+	if _, err := out.Write(s.pending.b); err != nil {
 		return SaveStats{}, err
 	}
-	written += int64(len(pending.b))
+	written += int64(len(s.pending.b))
 	return SaveStats{Keys: snap.Emitted, Bytes: written, Start: snap.Start}, nil
+}
+
+// Snapshot streams a point-in-time RDB file of e's keyspace to out while clients keep
+// running (StartStream then WriteTo). The caller must not hold the lock.
+func Snapshot(ctx context.Context, e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, error) {
+	e.Lock()
+	s, err := StartStream(e, o)
+	e.Unlock()
+	if err != nil {
+		return SaveStats{}, err
+	}
+	return s.WriteTo(ctx, out)
 }
 
 // ErrSnapshotRunning is engine.ErrSnapshotRunning, for callers that only import rdb.

@@ -12,6 +12,7 @@ func (s *Server) registerCommands() {
 	t := s.e.Commands()
 	t.Add(s.connectionCommands()...)
 	t.Add(s.transactionCommands()...)
+	t.Add(s.persistCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

@@ -10,12 +10,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/config"
 	"kv/engine"
 )
 
 // Options configure a server. Zero values take Redis's defaults.
 type Options struct {
 	Engine *engine.Engine
+	// Config holds the settings; nil means Redis's defaults. The server applies it to
+	// itself and to the engine and follows later changes (CONFIG SET).
+	Config *config.Config
 	Logger *slog.Logger
 	// RequirePass, when set, is the default user's password.
 	RequirePass string
@@ -47,6 +51,9 @@ type Server struct {
 	current *conn
 
 	stats serverStats
+
+	cfg     *config.Config
+	persist persistState
 }
 
 type serverStats struct {
@@ -77,7 +84,16 @@ func New(opts Options) (*Server, error) {
 		conns: map[int64]*conn{},
 		done:  make(chan struct{}),
 	}
+	s.cfg = opts.Config
+	if s.cfg == nil {
+		s.cfg = config.New()
+	}
+	s.persist.lastSave = s.start.Unix()
+	s.persist.lastStatusOK = true
+	s.persist.lastBgSecs = -1
 	s.registerCommands()
+	s.wg.Add(1)
+	go s.persistCron()
 	return s, nil
 }
 
