@@ -28,7 +28,15 @@ type Ctx struct {
 	fixedNow  int64
 	dirty     int
 	rewritten [][][]byte
+	redacted  []int
 }
+
+// Redact hides argument i (a password) from MONITOR and the slow log, which show
+// "(redacted)" in its place, as Redis's redactClientCommandArgument does.
+func (c *Ctx) Redact(i int) { c.redacted = append(c.redacted, i) }
+
+// Redacted lists the arguments the running command asked to hide.
+func (c *Ctx) Redacted() []int { return c.redacted }
 
 // FixTime makes every command until UnfixTime see the same Now (EXEC, scripts).
 func (c *Ctx) FixTime(ms int64) { c.fixedNow = ms }

@@ -65,7 +65,17 @@ type Engine struct {
 
 	watches watchRegistry
 	snapState
+
+	execHook ExecHook
 }
+
+// ExecHook runs after every command Exec runs, including the commands inside EXEC and
+// scripts, with the engine lock held. The server uses it for the slow log, the latency
+// monitor and MONITOR, which Redis also feeds per executed command, not per request.
+type ExecHook func(c *Ctx, dur time.Duration)
+
+// SetExecHook installs the hook (nil for none).
+func (e *Engine) SetExecHook(h ExecHook) { e.execHook = h }
 
 // New returns an engine with opts.Databases empty databases and no commands; the
 // caller adds command groups with Commands().Add or RegisterAll.
@@ -151,16 +161,18 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
-	outerDirty, outerRewritten := c.dirty, c.rewritten
-	defer func() { c.dirty, c.rewritten = outerDirty, outerRewritten }()
+	outerDirty, outerRewritten, outerRedacted := c.dirty, c.rewritten, c.redacted
+	defer func() { c.dirty, c.rewritten, c.redacted = outerDirty, outerRewritten, outerRedacted }()
 	c.dirty = 0
 	c.rewritten = nil
+	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
 	cmd.Handler(c)
+	dur := time.Since(start)
 	st := &cmd.Stats
 	st.Calls++
-	st.Usec += time.Since(start).Microseconds()
+	st.Usec += dur.Microseconds()
 	e.Stats.TotalCommands++
 	if b := c.W.Bytes(); len(b) > before && b[before] == '-' {
 		st.FailedCalls++
@@ -177,6 +189,9 @@ func (e *Engine) Exec(c *Ctx) {
 				e.propagator.Propagate(c.DB.ID, c.Args)
 			}
 		}
+	}
+	if e.execHook != nil {
+		e.execHook(c, dur)
 	}
 }
 

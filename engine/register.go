@@ -4,6 +4,7 @@ package engine
 func RegisterAll(e *Engine) {
 	t := e.Commands()
 	for _, group := range [][]*Command{
+		stringCommands(), bitmapCommands(),
 		hashCommands(),
 		setCommands(),
 	} {

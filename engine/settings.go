@@ -18,6 +18,10 @@ type Settings struct {
 	LazyfreeLazyExpire bool
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
+
+	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
+	// keys then expire only when read.
+	ActiveExpireDisabled bool
 }
 
 // DefaultSettings are Redis 7.0's defaults.

@@ -12,6 +12,9 @@ type LoadOptions struct {
 	// Master drops keys whose TTL has already passed, as a master does on load; a
 	// replica keeps them for its master to expire.
 	Master bool
+	// Merge lets a key in the file replace one already loaded (DEBUG RELOAD MERGE);
+	// otherwise a duplicated key is an error, as in Redis.
+	Merge bool
 }
 
 // LoadStats describe a finished load.
@@ -49,7 +52,7 @@ func (l *loader) Key(en *Entry) error {
 		l.stats.Expired++
 		return nil
 	}
-	if db.Peek(en.Key) != nil {
+	if !l.o.Merge && db.Peek(en.Key) != nil {
 		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
 	}
 	o, err := FromValue(&en.Value, &l.e.Settings)

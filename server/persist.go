@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"kv/config"
 	"kv/engine"
 	"kv/rdb"
 )
@@ -47,9 +46,6 @@ type bgSave struct {
 
 var errBgsaveRunning = errors.New("Background save already in progress")
 
-// config returns the server's settings.
-func (s *Server) config() *config.Config { return s.cfg }
-
 // rdbPath is dir/dbfilename.
 func (s *Server) rdbPath() string {
 	return filepath.Join(s.cfg.Dir.Get(), s.cfg.Dbfilename.Get())
@@ -61,13 +57,6 @@ func (s *Server) saveOptions() rdb.SaveOptions {
 		Checksum: s.cfg.Rdbchecksum.Get(),
 		Version:  s.version(),
 	}
-}
-
-func (s *Server) version() string {
-	if s.opts.Version != "" {
-		return s.opts.Version
-	}
-	return "7.0.15"
 }
 
 // writeFileAtomic writes a file as DESIGN.md "Durability" asks: a temporary name in
@@ -534,4 +523,95 @@ func (s *Server) cmdRestore(c *engine.Ctx) {
 	}
 	c.Notify(engine.EventGeneric, "restore", key)
 	c.W.OK()
+}
+
+// SaveOnSignal saves before exiting on SIGTERM/SIGINT when save points are
+// configured, as Redis's prepareForShutdown does.
+func (s *Server) SaveOnSignal() error {
+	s.e.Lock()
+	defer s.e.Unlock()
+	return s.ShutdownSave(false, false)
+}
+
+// debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load again.
+func (s *Server) debugReload(c *engine.Ctx) {
+	flush, save, merge := true, true, false
+	for j := 2; j < len(c.Args); j++ {
+		switch {
+		case c.Is(j, "merge"):
+			merge = true
+		case c.Is(j, "noflush"):
+			flush = false
+		case c.Is(j, "nosave"):
+			save = false
+		default:
+			c.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	if save {
+		// A BGSAVE would race for the file; Redis's child would, too, but kv can
+		// simply stop it first.
+		s.killBgsave()
+		if err := s.saveLocked(); err != nil {
+			c.Error("ERR")
+			return
+		}
+	}
+	if flush {
+		for i := 0; i < s.e.NumDBs(); i++ {
+			s.e.DB(i).Clear()
+		}
+	}
+	f, err := os.Open(s.rdbPath())
+	if err == nil {
+		_, err = rdb.Load(f, s.e, rdb.LoadOptions{Master: !s.e.Replica, Merge: merge})
+		f.Close()
+	}
+	if err != nil {
+		s.log.Warn("DEBUG RELOAD failed", "err", err)
+		c.Error("ERR Error trying to load the RDB dump")
+		return
+	}
+	s.log.Warn("DB reloaded by DEBUG RELOAD")
+	c.W.OK()
+}
+
+// debugDigest is DEBUG DIGEST: Redis's dataset digest (rdb/digest.go), so equal
+// datasets give equal digests in kv and in Redis.
+func (s *Server) debugDigest(c *engine.Ctx) {
+	var dd rdb.DatasetDigest
+	for i := 0; i < s.e.NumDBs(); i++ {
+		db := s.e.DB(i)
+		var err error
+		db.Keys().Range(func(k string, o *engine.Object) bool {
+			v, e := rdb.ToValue(o)
+			if e != nil {
+				err = e
+				return false
+			}
+			dd.Add(i, []byte(k), &v, db.ExpireAt([]byte(k)) >= 0)
+			return true
+		})
+		if err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+	}
+	c.W.Simple(dd.Sum().String())
+}
+
+// debugDigestValue is DEBUG DIGEST-VALUE key...: each value's digest, all zeros for a
+// missing key; logically expired keys still count, as in Redis.
+func (s *Server) debugDigestValue(c *engine.Ctx) {
+	c.W.Array(len(c.Args) - 2)
+	for _, k := range c.Args[2:] {
+		var d rdb.Digest
+		if o := c.DB.Peek(k); o != nil {
+			if v, err := rdb.ToValue(o); err == nil {
+				d = rdb.ValueDigest(&v, c.DB.ExpireAt(k) >= 0)
+			}
+		}
+		c.W.Simple(d.String())
+	}
 }
