@@ -34,11 +34,8 @@ func (d *Digest) mix(b []byte) {
 	*d = sha1.Sum(d[:])
 }
 
-func (d *Digest) xorDigest(o *Digest) {
-	for i := range d {
-		d[i] ^= o[i]
-	}
-}
+// xorDigest XORs SHA1(o) into d, as Redis's xorDigest does with any buffer.
+func (d *Digest) xorDigest(o *Digest) { d.xorHash(o[:]) }
 
 // ValueDigest is DEBUG DIGEST-VALUE of one value.
 func ValueDigest(v *Value, hasTTL bool) Digest {
@@ -141,7 +138,10 @@ func (dd *DatasetDigest) Sum() Digest {
 		var aux [4]byte
 		binary.BigEndian.PutUint32(aux[:], uint32(db))
 		final.mix(aux[:])
-		final.xorDigest(acc)
+		// acc already holds the XOR of the SHA1s of the keys' digests.
+		for i := range final {
+			final[i] ^= acc[i]
+		}
 	}
 	return final
 }
