@@ -478,8 +478,8 @@ func TestShutdownSave(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	os.Remove(filepath.Join(dir, "dump.rdb"))
-	r.Send("SET k2 v2\r\nSHUTDOWN SAVE\r\n")
-	r.Read()
+	steps(t, r, [][2]string{{"SET k2 v2", "OK"}})
+	r.Send("SHUTDOWN SAVE\r\n")
 	if _, err := r.ReadErr(); err == nil {
 		t.Fatal("SHUTDOWN SAVE replied instead of closing")
 	}
