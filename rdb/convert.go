@@ -134,3 +134,15 @@ func setFromValue(v *Value, st *engine.Settings) (engine.Object, error) {
 	}
 	return o, nil
 }
+
+// stringEncoding is the encoding Redis gives a string value on load: int for a
+// canonical integer, embstr up to 44 bytes, raw beyond.
+func stringEncoding(s []byte) string {
+	if _, ok := parseCanonicalInt(s); ok {
+		return "int"
+	}
+	if len(s) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
