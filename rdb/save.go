@@ -154,6 +154,13 @@ func (s *Stream) Progress() (done, total int64) {
 	return s.snap.Emitted, total
 }
 
+// AbortUnlocked is Abort for a caller that does not hold the lock.
+func (s *Stream) AbortUnlocked() {
+	s.e.Lock()
+	s.snap.Abort()
+	s.e.Unlock()
+}
+
 // Abort drops a stream that will not be written. Lock held.
 func (s *Stream) Abort() { s.snap.Abort() }
 

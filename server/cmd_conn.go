@@ -21,6 +21,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
 	t.Add(s.persistCommands()...)
+	t.Add(s.syncCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

@@ -37,6 +37,10 @@ type conn struct {
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
+	// handoff, set with closeAfter, takes over the socket once the replies are written
+	// (SYNC streams a snapshot on it), outside the engine lock.
+	handoff     func(nc net.Conn, err error)
+	replCapaEOF bool // REPLCONF capa eof: the peer reads EOF-marker payloads
 	replyMode     replyMode
 	flags         connFlags
 	watch         engine.WatchSet
@@ -168,6 +172,9 @@ func (c *conn) serve() {
 		c.s.current = nil
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
+			if c.handoff != nil {
+				c.handoff(c.nc, err) // err: the peer is gone, the taker must clean up
+			}
 			return
 		}
 		if c.ctx.Blocked {

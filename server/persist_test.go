@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -562,4 +566,57 @@ func TestInspectRespRebuildsInRedis(t *testing.T) {
 	if got := digest(t, rr); got != want {
 		t.Errorf("digest after replay %s, want %s", got, want)
 	}
+}
+
+// TestFetchFromKV: `kv rdb dump`'s Fetch takes a snapshot from kv over SYNC (EOF-marker
+// form), and a peer without capa eof gets the "$<len>" form; both read back whole.
+func TestFetchFromKV(t *testing.T) {
+	s := startKV(t, t.TempDir())
+	r := s.Raw(t)
+	run(t, r, datasetCommands())
+	want := digest(t, r)
+	check := func(payload []byte) {
+		t.Helper()
+		in := &bytes.Buffer{}
+		if err := rdb.Inspect(bytes.NewReader(payload), in, rdb.InspectOptions{DB: -1, Format: "json"}); err != nil {
+			t.Fatalf("payload: %v", err)
+		}
+		if !strings.Contains(in.String(), `"digest": "`+want+`"`) {
+			t.Errorf("payload digest differs from %s", want)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := rdb.Fetch(context.Background(), s.Addr, &buf, rdb.FetchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check(buf.Bytes())
+
+	nc, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(kvtest.Timeout))
+	if _, err := nc.Write([]byte("PSYNC ? -1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	line, _ := br.ReadString('\n')
+	if !strings.HasPrefix(line, "+FULLRESYNC ") {
+		t.Fatalf("PSYNC = %q", line)
+	}
+	line, _ = br.ReadString('\n')
+	size, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "$")))
+	if err != nil {
+		t.Fatalf("payload header %q", line)
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatal(err)
+	}
+	check(payload)
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("connection not closed after the payload: %v", err)
+	}
+	steps(t, s.Raw(t), [][2]string{{"REPLCONF bogus 1", "(error) ERR Unrecognized REPLCONF option: bogus"}, {"SET after sync", "OK"}})
 }
