@@ -41,11 +41,11 @@ type conn struct {
 	// (SYNC streams a snapshot on it), outside the engine lock.
 	handoff     func(nc net.Conn, err error)
 	replCapaEOF bool // REPLCONF capa eof: the peer reads EOF-marker payloads
-	replyMode     replyMode
-	flags         connFlags
-	watch         engine.WatchSet
-	multi         *multiState
-	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
+	replyMode   replyMode
+	flags       connFlags
+	watch       engine.WatchSet
+	multi       *multiState
+	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
