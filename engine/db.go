@@ -135,7 +135,8 @@ func (c *Ctx) expireIfNeeded(key []byte) bool {
 }
 
 // deleteExpired removes an expired key with everything Redis does for it: stats, the
-// "expired" event, WATCH invalidation and a DEL to the AOF and replicas.
+// "expired" event, WATCH invalidation and a DEL (UNLINK under lazyfree-lazy-expire)
+// to the AOF and replicas.
 func (e *Engine) deleteExpired(db *DB, key []byte) {
 	db.remove(key)
 	e.Stats.ExpiredKeys++
@@ -144,7 +145,11 @@ func (e *Engine) deleteExpired(db *DB, key []byte) {
 		e.notifier.NotifyKeyspaceEvent(EventExpired, "expired", key, db.ID)
 	}
 	if e.propagator != nil {
-		e.propagator.Propagate(db.ID, [][]byte{[]byte("DEL"), append([]byte(nil), key...)})
+		del := "DEL"
+		if e.Settings.LazyfreeLazyExpire {
+			del = "UNLINK"
+		}
+		e.propagator.Propagate(db.ID, [][]byte{[]byte(del), append([]byte(nil), key...)})
 	}
 }
 
@@ -195,7 +200,9 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	c.E.beforeChange(c.DB, key)
 	o.Gen = c.E.gen
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.E.SignalKeyReady(c.DB, key, o.Type)
+	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
 	}
@@ -208,6 +215,7 @@ func (c *Ctx) AddKey(key []byte, o Object) {
 	o.Gen = c.E.gen
 	c.E.touchLRU(&o)
 	c.DB.keys.Set(key, o)
+	c.E.SignalKeyReady(c.DB, key, o.Type)
 	c.Changed(key)
 }
 
@@ -222,5 +230,9 @@ func (c *Ctx) DeleteKey(key []byte) bool {
 
 // touchLRU records an access for the eviction policies (robj.lru).
 func (e *Engine) touchLRU(o *Object) {
+	if e.Settings.lfuPolicy() {
+		e.updateLFU(o)
+		return
+	}
 	o.LRU = uint32(e.clock().Unix())
 }

@@ -38,6 +38,8 @@ type Stats struct {
 	// Errors counts error replies by their code ("ERR", "WRONGTYPE"...), INFO errorstats.
 	Errors      map[string]int64
 	TotalErrors int64
+	// ExpireCycleTime is the time spent in active expiry (expire_cycle_cpu_milliseconds).
+	ExpireCycleTime time.Duration
 }
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
@@ -63,10 +65,15 @@ type Engine struct {
 	// clients but only deleted when the master says so.
 	Replica bool
 
-	watches watchRegistry
+	watches  watchRegistry
+	expiry   expireCycleState
+	blocking blockRegistry
+	hooks    typeHooks
 	snapState
 
 	execHook ExecHook
+
+	functions FunctionStore
 }
 
 // ExecHook runs after every command Exec runs, including the commands inside EXEC and
@@ -92,6 +99,7 @@ func New(opts Options) *Engine {
 		Rand:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b76)),
 		Stats:    Stats{Errors: map[string]int64{}},
 		Settings: DefaultSettings(),
+		hooks:    defaultTypeHooks(),
 	}
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
@@ -99,6 +107,7 @@ func New(opts Options) *Engine {
 		e.dbs[i].e = e
 	}
 	e.watches.init()
+	e.blocking.init()
 	return e
 }
 
@@ -161,13 +170,18 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
-	outerDirty, outerRewritten, outerRedacted := c.dirty, c.rewritten, c.redacted
-	defer func() { c.dirty, c.rewritten, c.redacted = outerDirty, outerRewritten, outerRedacted }()
+	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
+	defer func() {
+		c.dirty, c.rewritten, c.forcePropagate, c.redacted = outerDirty, outerRewritten, outerForce, outerRedacted
+	}()
 	c.dirty = 0
 	c.rewritten = nil
+	c.forcePropagate = false
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
+	e.enterExec()
+	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats
@@ -178,7 +192,7 @@ func (e *Engine) Exec(c *Ctx) {
 		st.FailedCalls++
 		e.CountError(string(b[before+1 : before+indexCR(b[before:])]))
 	}
-	if c.dirty > 0 {
+	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {

@@ -7,6 +7,11 @@ func RegisterAll(e *Engine) {
 		stringCommands(), bitmapCommands(),
 		hashCommands(),
 		setCommands(),
+		keysCommands(),
+		expireCommands(),
+		sortCommands(),
+		scanCommands(),
+		listCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -22,6 +22,12 @@ type Settings struct {
 	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
 	// keys then expire only when read.
 	ActiveExpireDisabled bool
+
+	// MaxmemoryPolicy is maxmemory-policy ("noeviction", "allkeys-lru", "volatile-lfu"...):
+	// it decides whether Object.LRU holds an access clock or an LFU counter.
+	MaxmemoryPolicy string
+	LfuLogFactor    int
+	LfuDecayTime    int
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -35,5 +41,8 @@ func DefaultSettings() Settings {
 		ZSetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
+		MaxmemoryPolicy:        "noeviction",
+		LfuLogFactor:           10,
+		LfuDecayTime:           1,
 	}
 }

@@ -182,6 +182,7 @@ func (s *Server) applyConfig() {
 		"maxmemory-policy": func() {
 			p := cfg.MaxmemoryPolicy.Get()
 			s.maxmemoryPolicy.Store(&p)
+			s.e.Settings.MaxmemoryPolicy = p
 		},
 		"hash-max-listpack-entries": func() { s.e.Settings.HashMaxListpackEntries = int(cfg.HashMaxListpackEntries.Get()) },
 		"hash-max-listpack-value":   func() { s.e.Settings.HashMaxListpackValue = int(cfg.HashMaxListpackValue.Get()) },

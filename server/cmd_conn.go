@@ -2,6 +2,7 @@ package server
 
 import (
 	"kv/engine"
+	"kv/scripting"
 )
 
 // connOf returns the connection a command runs for.
@@ -14,12 +15,15 @@ func (s *Server) registerCommands() {
 	t.Add(s.transactionCommands()...)
 	t.Add(s.handshakeCommands()...)
 	t.Add(s.clientCommands()...)
+	s.registerClientUnblock()
 	t.Add(s.infoCommands()...)
 	t.Add(s.serverCommands()...)
 	t.Add(s.slowlogCommands()...)
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
+	t.Add(s.aclCommands()...)
+	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.persistCommands()...)
 	t.Add(s.syncCommands()...)
 }

@@ -171,22 +171,18 @@ func (s *Server) port() int {
 func (s *Server) infoClients(b *infoBuilder) {
 	conns := s.liveConns()
 	var maxIn, maxOut int64
-	blocked := 0
 	for _, cl := range conns {
 		maxIn = max(maxIn, int64(cl.qbuf))
 		maxOut = max(maxOut, int64(cl.pendingOutput()))
-		if cl.ctx.Blocked {
-			blocked++
-		}
 	}
 	b.int("connected_clients", int64(len(conns)))
 	b.int("cluster_connections", 0)
 	b.int("maxclients", s.maxClients.Load())
 	b.int("client_recent_max_input_buffer", maxIn)
 	b.int("client_recent_max_output_buffer", maxOut)
-	b.int("blocked_clients", int64(blocked))
+	b.int("blocked_clients", int64(s.e.BlockedClients()))
 	b.int("tracking_clients", 0)
-	b.int("clients_in_timeout_table", 0)
+	b.int("clients_in_timeout_table", int64(s.e.BlockedWithTimeout()))
 }
 
 // humanBytes formats like Redis's bytesToHuman.
@@ -378,7 +374,7 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("expired_keys", st.ExpiredKeys)
 	b.f("expired_stale_perc", "%.2f", st.ExpiredStalePerc*100)
 	b.int("expired_time_cap_reached_count", st.ExpiredTimeCapReachedCount)
-	b.int("expire_cycle_cpu_milliseconds", 0)
+	b.int("expire_cycle_cpu_milliseconds", st.ExpireCycleTime.Milliseconds())
 	b.int("evicted_keys", st.EvictedKeys)
 	b.int("evicted_clients", 0)
 	b.int("total_eviction_exceeded_time", 0)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"kv/acl"
 	"kv/engine"
 )
 
@@ -109,6 +110,14 @@ func (s *Server) cmdExec(c *engine.Ctx) {
 	c.W.Array(len(m.queued))
 	for _, q := range m.queued {
 		c.Cmd, c.Args = q.cmd, q.args
+		// Rules may have changed since the command was queued.
+		if err := acl.CheckCommand(cn.user, q.cmd, q.args); err != nil {
+			d := err.(*acl.Denied)
+			s.logDenied(cn, d, acl.CtxMulti, q.args)
+			c.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+				"This command is no longer allowed for the following reason: " + d.ExecReason())
+			continue
+		}
 		s.e.Exec(c)
 	}
 	c.UnfixTime()

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/engine"
 	"kv/resp"
 )
@@ -24,6 +25,7 @@ type conn struct {
 	nc   net.Conn
 	id   int64
 	rd   *resp.Reader
+	in   *blockReader // what rd reads: the socket, plus what arrived while blocked
 	w    *resp.Writer // this connection's own replies, written during its batch
 	ctx  *engine.Ctx
 	born time.Time
@@ -33,7 +35,7 @@ type conn struct {
 	libName       string
 	libVer        string
 	authenticated bool
-	user          string
+	user          *acl.User
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
@@ -67,6 +69,9 @@ type conn struct {
 	quit    chan struct{}
 	closed  atomic.Bool
 	outPeak atomic.Int64
+
+	// unblocked is signalled when the engine ends this connection's block.
+	unblocked chan struct{}
 }
 
 type replyMode uint8
@@ -111,12 +116,15 @@ func newConn(s *Server, nc net.Conn) *conn {
 		born:       time.Now(),
 		lastActive: time.Now(),
 		wake:       make(chan struct{}, 1),
+		unblocked:  make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
-	c.user = "default"
+	c.user = s.acl.Default
+	c.authenticated = !s.acl.DefaultNeedsAuth()
 	c.lastCmd = "NULL"
 	c.addr, c.laddr, c.fd = connAddrs(nc)
-	c.rd = resp.NewReader(countingReader{nc, &s.stats}, c.readLimits())
+	c.in = &blockReader{nc: nc, src: countingReader{nc, &s.stats}}
+	c.rd = resp.NewReader(c.in, c.readLimits())
 	c.limitsGen = s.limitsGen.Load()
 	c.ctx = s.e.NewCtx(c.w, c)
 	return c
@@ -170,6 +178,8 @@ func (c *conn) serve() {
 		c.idleExempt = c.flags&(flagPubsub|flagMonitor|flagReplica|flagMaster) != 0
 		c.qbuf, c.qbufCap, c.argvMem = c.rd.Buffered(), c.rd.QueryBufferSize(), 0
 		c.s.current = nil
+		// Read under the lock: once it is released another client may serve this one.
+		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
 			if c.handoff != nil {
@@ -177,7 +187,7 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		if c.ctx.Blocked {
+		if blocked {
 			if !c.waitUnblocked() {
 				return
 			}
@@ -248,6 +258,16 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if err := acl.CheckCommand(c.user, cmd, args); err != nil {
+		ctx := acl.CtxToplevel
+		if c.multi != nil {
+			ctx = acl.CtxMulti
+		}
+		c.s.logDenied(c, err.(*acl.Denied), ctx, args)
+		c.reject(err.Error())
+		cmd.Stats.RejectedCalls++
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
@@ -280,10 +300,11 @@ func (c *conn) applyReplyMode(before int) {
 }
 
 // authRequired reports whether the client must authenticate before running commands
-// other than AUTH/HELLO: the default user has a password and this client has not
-// given it. Safe from the connection's own goroutine without the engine lock.
+// other than AUTH/HELLO: the default user has a password or is off, and this client
+// has not authenticated (Redis's authRequired). Safe from the connection's own
+// goroutine without the engine lock.
 func (c *conn) authRequired() bool {
-	return !c.authenticated && *c.s.requirePass.Load() != ""
+	return !c.authenticated && c.s.acl.DefaultNeedsAuth()
 }
 
 // readLimits are the request limits for this connection under the server's settings.
@@ -322,6 +343,12 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
 // transaction, as Redis's flagTransaction does.
 func (c *conn) reject(msg string) {
+	if c.lastCmd == "exec" {
+		// A refused EXEC ends the transaction, as Redis's execCommandAbort does.
+		c.multi = nil
+		c.s.e.Unwatch(&c.watch)
+		msg = "EXECABORT Transaction discarded because of: " + msg
+	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
 	if c.multi != nil {
@@ -448,11 +475,8 @@ func (c *conn) cleanup() {
 	c.close()
 	c.s.e.Lock()
 	c.s.e.Unwatch(&c.watch)
+	c.s.e.Unblock(c.ctx)
 	c.s.connClosedLocked(c)
 	c.s.e.Unlock()
 	c.s.removeConn(c)
 }
-
-// waitUnblocked is replaced by the blocking-operations support; until a command can
-// block, a blocked context is a bug.
-func (c *conn) waitUnblocked() bool { return false }

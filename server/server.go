@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/config"
 	"kv/engine"
 	"kv/resp"
@@ -51,6 +53,7 @@ type Server struct {
 	wg        sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
+	cronOnce  sync.Once
 
 	// current is the connection executing a batch; guarded by the engine lock.
 	current *conn
@@ -83,7 +86,12 @@ type Server struct {
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
 	cfg                *config.Config
-	persist            persistState
+	// acl holds the users; guarded by the engine lock (see package acl).
+	acl *acl.ACL
+	// The TLS configuration new TLS clients get, and why the last reload failed.
+	tlsConf atomic.Pointer[tls.Config]
+	tlsErr  atomic.Pointer[error]
+	persist persistState
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -159,6 +167,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.applyConfig()
 	s.registerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
 	s.persist.lastSave = s.start.Unix()
 	s.persist.lastStatusOK = true
@@ -185,8 +197,15 @@ func (s *Server) Engine() *engine.Engine { return s.e }
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Close ran before Serve got here and could not close ln for us.
+		s.connsMu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
+	s.startCron()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -208,7 +227,11 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
-	if tc, ok := nc.(*net.TCPConn); ok {
+	raw := nc
+	if tc, ok := nc.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 		_ = tc.SetKeepAlivePeriod(300 * time.Second)
