@@ -42,7 +42,14 @@ type snapState struct {
 	// wrapping around safe (see StartSnapshot).
 	floor uint16
 	snap  *Snapshot
+	// flushAll runs after FLUSHALL empties the keyspace (the server stops a BGSAVE and
+	// saves, as Redis 7.0's flushAllDataAndResetRDB does).
+	flushAll func()
 }
+
+// SetFlushAllHook installs what FLUSHALL calls after emptying every database, with the
+// lock held (nil for nothing).
+func (e *Engine) SetFlushAllHook(f func()) { e.flushAll = f }
 
 // Snapshot is a point-in-time view of the keyspace being emitted.
 type Snapshot struct {

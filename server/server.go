@@ -176,6 +176,7 @@ func New(opts Options) (*Server, error) {
 	s.persist.lastStatusOK = true
 	s.persist.lastBgSecs = -1
 	s.shutdownSaver = func(save bool) error { return s.ShutdownSave(save, false) }
+	s.e.SetFlushAllHook(s.FlushAllSave)
 	s.wg.Add(1)
 	go s.persistCron()
 	return s, nil
