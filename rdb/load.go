@@ -21,7 +21,9 @@ type LoadOptions struct {
 type LoadStats struct {
 	Keys, Expired int64
 	Functions     int
-	Aux           map[string]string
+	// SkippedFunctions were in the file but the engine has no function registry.
+	SkippedFunctions int
+	Aux              map[string]string
 }
 
 type loader struct {
@@ -39,9 +41,20 @@ func (l *loader) Aux(k, v []byte) error {
 	return nil
 }
 
-// Function libraries are kept for the function engine; until kv has one they are
-// counted so the caller can say they were skipped.
-func (l *loader) Function([]byte) error { l.stats.Functions++; return nil }
+// Function loads a function library; without a function engine it is counted so the
+// caller can say it was skipped.
+func (l *loader) Function(code []byte) error {
+	l.stats.Functions++
+	fs := l.e.Functions()
+	if fs == nil {
+		l.stats.SkippedFunctions++
+		return nil
+	}
+	if err := fs.LoadLibrary(string(code), l.o.Merge); err != nil {
+		return fmt.Errorf("failed loading a function library: %w", err)
+	}
+	return nil
+}
 
 func (l *loader) Key(en *Entry) error {
 	db := l.e.DB(en.DB)

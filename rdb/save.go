@@ -68,6 +68,16 @@ func newSnapWriter(out io.Writer, o SaveOptions, now time.Time) *snapWriter {
 	return &snapWriter{w: w, db: -1}
 }
 
+// functions writes the function libraries, as Redis does between the AUX fields and
+// the first database. Lock held.
+func (s *snapWriter) functions(e *engine.Engine) {
+	if fs := e.Functions(); fs != nil {
+		for _, lib := range fs.Libraries() {
+			s.w.Function([]byte(lib.Code))
+		}
+	}
+}
+
 func (s *snapWriter) emit(db int, key []byte, o *engine.Object, expireAt int64) {
 	v, err := ToValue(o)
 	if err != nil {
@@ -98,6 +108,7 @@ func SaveLocked(e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, erro
 		return SaveStats{}, err
 	}
 	sw.sizes = snap.Sizes
+	sw.functions(e)
 	if o.AtStart != nil {
 		o.AtStart()
 	}
@@ -139,6 +150,7 @@ func StartStream(e *engine.Engine, o SaveOptions) (*Stream, error) {
 	}
 	s.snap = snap
 	s.sw.sizes = snap.Sizes
+	s.sw.functions(e)
 	if o.AtStart != nil {
 		o.AtStart()
 	}

@@ -266,8 +266,8 @@ func (s *Server) loadLocked() error {
 		return fmt.Errorf("loading %s: %w", path, err)
 	}
 	s.persist.loadKeys, s.persist.loadExpired = st.Keys, st.Expired
-	if st.Functions > 0 {
-		s.log.Warn("function libraries in the RDB file were skipped: kv has no function engine yet", "count", st.Functions)
+	if st.SkippedFunctions > 0 {
+		s.log.Warn("function libraries in the RDB file were skipped: no function engine", "count", st.SkippedFunctions)
 	}
 	s.log.Info("DB loaded from disk", "keys", st.Keys, "expired", st.Expired,
 		"seconds", fmt.Sprintf("%.3f", time.Since(start).Seconds()))
@@ -561,6 +561,9 @@ func (s *Server) debugReload(c *engine.Ctx) {
 	if flush {
 		for i := 0; i < s.e.NumDBs(); i++ {
 			s.e.DB(i).Clear()
+		}
+		if fs := s.e.Functions(); fs != nil {
+			fs.FlushLibraries()
 		}
 	}
 	f, err := os.Open(s.rdbPath())
