@@ -66,15 +66,16 @@ func (db *DB) Persist(key []byte) bool {
 func (db *DB) Peek(key []byte) *Object { return db.keys.Ref(key) }
 
 // Put stores a value without signalling anything (loading a snapshot).
-func (db *DB) Put(key []byte, o Object, expireAt int64) {
+func (db *DB) Put(key []byte, o Object, expireAt int64) (added bool) {
 	db.e.beforeChange(db, key)
 	o.Gen = db.e.gen
-	db.keys.Set(key, o)
+	added = db.keys.Set(key, o)
 	if expireAt >= 0 {
 		db.expires.Set(key, expireAt)
 	} else if db.expires.Len() > 0 {
 		db.expires.Delete(key)
 	}
+	return added
 }
 
 // remove deletes key and its TTL without signalling.

@@ -31,11 +31,24 @@ type loader struct {
 	o     LoadOptions
 	now   int64
 	stats LoadStats
+	db    int
 }
 
-func (l *loader) Header(int) error           { return nil }
-func (l *loader) SelectDB(int) error         { return nil }
-func (l *loader) ResizeDB(_, _ uint64) error { return nil }
+func (l *loader) Header(int) error      { return nil }
+func (l *loader) SelectDB(db int) error { l.db = db; return nil }
+
+// ResizeDB sizes an empty database's tables for what follows, so loading does not
+// rehash step by step (Redis's dictExpand on RESIZEDB).
+func (l *loader) ResizeDB(keys, expires uint64) error {
+	db := l.e.DB(l.db)
+	if db == nil || db.Len() > 0 {
+		return nil
+	}
+	const max = 1 << 28 // a hint, not a promise: never reserve absurd sizes
+	db.Keys().Reserve(int(min(keys, max)))
+	db.Expires().Reserve(int(min(expires, max)))
+	return nil
+}
 func (l *loader) Aux(k, v []byte) error {
 	l.stats.Aux[string(k)] = string(v)
 	return nil
@@ -65,9 +78,6 @@ func (l *loader) Key(en *Entry) error {
 		l.stats.Expired++
 		return nil
 	}
-	if !l.o.Merge && db.Peek(en.Key) != nil {
-		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
-	}
 	o, err := FromValue(&en.Value, &l.e.Settings)
 	if err != nil {
 		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("key %q: %v", en.Key, err)}
@@ -75,7 +85,9 @@ func (l *loader) Key(en *Entry) error {
 	if en.Meta.IdleSecs >= 0 {
 		o.LRU = uint32(l.now/1000 - en.Meta.IdleSecs)
 	}
-	db.Put(en.Key, o, en.Meta.ExpireMs)
+	if !db.Put(en.Key, o, en.Meta.ExpireMs) && !l.o.Merge {
+		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
+	}
 	l.stats.Keys++
 	return nil
 }
