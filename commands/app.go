@@ -25,6 +25,7 @@ func App() *cli.App {
 			serveCommand(),
 			cliCommand(),
 			benchCommand(),
+			rdbCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -25,6 +25,8 @@ func (s *Server) registerCommands() {
 	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.memoryCommands()...)
+	t.Add(s.persistCommands()...)
+	t.Add(s.syncCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {

@@ -39,11 +39,15 @@ type conn struct {
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
-	replyMode     replyMode
-	flags         connFlags
-	watch         engine.WatchSet
-	multi         *multiState
-	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
+	// handoff, set with closeAfter, takes over the socket once the replies are written
+	// (SYNC streams a snapshot on it), outside the engine lock.
+	handoff     func(nc net.Conn, err error)
+	replCapaEOF bool // REPLCONF capa eof: the peer reads EOF-marker payloads
+	replyMode   replyMode
+	flags       connFlags
+	watch       engine.WatchSet
+	multi       *multiState
+	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -181,6 +185,9 @@ func (c *conn) serve() {
 		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
+			if c.handoff != nil {
+				c.handoff(c.nc, err) // err: the peer is gone, the taker must clean up
+			}
 			return
 		}
 		if blocked {

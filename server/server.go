@@ -93,6 +93,7 @@ type Server struct {
 	// The TLS configuration new TLS clients get, and why the last reload failed.
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
+	persist persistState
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -176,6 +177,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
+	s.persist.lastSave = s.start.Unix()
+	s.persist.lastStatusOK = true
+	s.persist.lastBgSecs = -1
+	s.shutdownSaver = func(save bool) error { return s.ShutdownSave(save, false) }
+	s.e.SetFlushAllHook(s.FlushAllSave)
+	s.wg.Add(1)
+	go s.persistCron()
 	return s, nil
 }
 
