@@ -209,6 +209,7 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	}
 	if c.DB.keys.Set(key, o) {
 		c.E.SignalKeyReady(c.DB, key, o.Type)
+		c.Notify(EventNew, "new", key)
 	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
@@ -221,8 +222,11 @@ func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.beforeChange(c.DB, key)
 	o.Gen = c.E.gen
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	added := c.DB.keys.Set(key, o)
 	c.E.SignalKeyReady(c.DB, key, o.Type)
+	if added {
+		c.Notify(EventNew, "new", key)
+	}
 	c.Changed(key)
 }
 

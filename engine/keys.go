@@ -506,16 +506,8 @@ func swapdbCommand(c *Ctx) {
 	}
 	if db1 != db2 {
 		// A WATCHed key is invalidated if it exists on either side of the swap.
-		live := func(db *DB, key string) bool {
-			if _, ok := db.keys.GetString(key); !ok {
-				return false
-			}
-			at, ok := db.expires.GetString(key)
-			return !ok || !isExpired(at, c.Now)
-		}
-		either := func(key string) bool { return live(db1, key) || live(db2, key) }
-		c.E.watches.touchDB(db1.ID, either)
-		c.E.watches.touchDB(db2.ID, either)
+		c.E.watches.touchSwap(db1, db2, c.Now)
+		c.E.watches.touchSwap(db2, db1, c.Now)
 		db1.swap(db2)
 		c.E.SignalReadyKeys(db1)
 		c.E.SignalReadyKeys(db2)

@@ -27,6 +27,8 @@ func (s *Server) registerCommands() {
 	t.Add(s.memoryCommands()...)
 	t.Add(s.persistCommands()...)
 	t.Add(s.syncCommands()...)
+	t.Add(s.pubsubCommands()...)
+	s.e.SetNotifier(keyspaceNotifier{s})
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -92,4 +94,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
+	s.pubsubResetLocked(cn)
 }

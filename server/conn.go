@@ -47,7 +47,9 @@ type conn struct {
 	flags       connFlags
 	watch       engine.WatchSet
 	multi       *multiState
+	subs        connSubs     // pub/sub subscriptions (pubsub.go)
 	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW    *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -271,6 +273,9 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if c.pubsubContextDenied(cmd, args) {
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
@@ -290,6 +295,7 @@ func (c *conn) process(args [][]byte) {
 
 // applyReplyMode drops the reply just written when CLIENT REPLY OFF or SKIP says so.
 func (c *conn) applyReplyMode(before int) {
+	defer c.flushOwnPushes()
 	switch c.replyMode {
 	case replyOn:
 		return
@@ -347,13 +353,13 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 }
 
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
-// transaction, as Redis's flagTransaction does.
+// transaction, as Redis's flagTransaction does; a rejected EXEC ends it at once, with
+// the reason inside EXECABORT (Redis's execCommandAbort).
 func (c *conn) reject(msg string) {
-	if c.lastCmd == "exec" {
-		// A refused EXEC ends the transaction, as Redis's execCommandAbort does.
+	if c.multi != nil && c.lastCmd == "exec" {
 		c.multi = nil
 		c.s.e.Unwatch(&c.watch)
-		msg = "EXECABORT Transaction discarded because of: " + msg
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
 	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
@@ -394,7 +400,7 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 		return false
 	}
 	if c == c.s.current {
-		fn(c.w)
+		fn(c.pushWriter())
 		return true
 	}
 	c.pushW.SetProto(c.w.Proto())
@@ -414,6 +420,37 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 	default:
 	}
 	return true
+}
+
+// pushWriter is where out-of-band data for this connection goes while it runs its
+// own command: pushes reach the client even under CLIENT REPLY OFF/SKIP, which only
+// silence replies (Redis's CLIENT_PUSHING), so then they wait apart from the reply
+// and applyReplyMode puts them back after dropping it. Engine lock held.
+func (c *conn) pushWriter() *resp.Writer {
+	if c.replyMode == replyOn {
+		return c.w
+	}
+	if c.ownPushW == nil {
+		c.ownPushW = resp.NewWriter()
+	}
+	c.ownPushW.SetProto(c.w.Proto())
+	return c.ownPushW
+}
+
+// flushOwnPushes moves pushes kept apart by pushWriter into the reply stream.
+func (c *conn) flushOwnPushes() {
+	if c.ownPushW != nil && c.ownPushW.Len() > 0 {
+		c.w.Raw(c.ownPushW.Bytes())
+		c.ownPushW.Reset()
+	}
+}
+
+// dropOutput discards output that will never be written (the connection was dropped
+// for its output buffer limit), so the memory goes now rather than at cleanup.
+func (c *conn) dropOutput() {
+	c.outMu.Lock()
+	c.out, c.spare = nil, nil
+	c.outMu.Unlock()
 }
 
 // pendingOutput is the number of reply bytes not yet written to the socket.

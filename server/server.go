@@ -94,6 +94,8 @@ type Server struct {
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
 	persist persistState
+
+	ps pubsubState // guarded by the engine lock
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
