@@ -300,23 +300,12 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.int("lazyfreed_objects", 0)
 }
 
-// infoPersistence reports RDB persistence (persist.go); no AOF yet.
+// infoPersistence reports RDB (persist.go) and AOF (aof.go) persistence.
 func (s *Server) infoPersistence(b *infoBuilder) {
 	for _, kv := range s.PersistenceInfo() {
 		b.str(kv[0], kv[1])
 	}
-	b.int("aof_enabled", 0)
-	b.int("aof_rewrite_in_progress", 0)
-	b.int("aof_rewrite_scheduled", 0)
-	b.int("aof_last_rewrite_time_sec", -1)
-	b.int("aof_current_rewrite_time_sec", -1)
-	b.str("aof_last_bgrewrite_status", "ok")
-	b.int("aof_rewrites", 0)
-	b.int("aof_rewrites_consecutive_failures", 0)
-	b.str("aof_last_write_status", "ok")
-	b.int("aof_last_cow_size", 0)
-	b.int("module_fork_in_progress", 0)
-	b.int("module_fork_last_cow_size", 0)
+	s.aofInfo(b)
 }
 
 // opsPerSec is instantaneous_ops_per_sec: commands per second over the last second or

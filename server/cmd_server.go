@@ -399,6 +399,8 @@ func (s *Server) cmdDebug(c *engine.Ctx) {
 			" lru_seconds_idle:" + strconv.FormatInt(idle, 10))
 	case c.Is(1, "reload"):
 		s.debugReload(c)
+	case c.Is(1, "loadaof"):
+		s.debugLoadAOF(c)
 	case c.Is(1, "digest") && len(c.Args) == 2:
 		s.debugDigest(c)
 	case c.Is(1, "digest-value"):

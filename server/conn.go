@@ -475,6 +475,9 @@ func (c *conn) flush() error {
 		c.out = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
+		// Every write committed before these bytes is in the AOF buffer by now; the
+		// reply leaves only once appendfsync's promise covers it (group commit).
+		c.s.waitDurable()
 		n, err := c.nc.Write(b)
 		c.s.stats.netOutput.Add(int64(n))
 		c.s.stats.writes.Add(1)

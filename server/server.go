@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"kv/aof"
 	"log/slog"
 	"net"
 	"os"
@@ -94,6 +95,7 @@ type Server struct {
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
 	persist persistState
+	aof     *aof.AOF
 
 	ps pubsubState // guarded by the engine lock
 }
@@ -184,6 +186,7 @@ func New(opts Options) (*Server, error) {
 	s.persist.lastBgSecs = -1
 	s.shutdownSaver = func(save bool) error { return s.ShutdownSave(save, false) }
 	s.e.SetFlushAllHook(s.FlushAllSave)
+	s.initAOF()
 	s.wg.Add(1)
 	go s.persistCron()
 	return s, nil
