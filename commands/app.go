@@ -26,6 +26,7 @@ func App() *cli.App {
 			cliCommand(),
 			benchCommand(),
 			rdbCommand(),
+			aofCommand(),
 		},
 		HideHelpCommand: true,
 	}
