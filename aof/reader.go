@@ -121,6 +121,9 @@ func (r *Reader) Next() ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(line) == 0 {
+			return nil, r.fail(r.start, false, "'*' starting a command, found an empty line")
+		}
 		if line[0] == '#' {
 			// An annotation (aof-timestamp-enabled writes "#TS:<unix>").
 			r.lastGood = r.off
@@ -140,8 +143,8 @@ func (r *Reader) Next() ([][]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			if line[0] != '$' {
-				return nil, r.fail(at, false, "'$' starting argument %d of %d, found %q", j+1, argc, line[0])
+			if len(line) == 0 || line[0] != '$' {
+				return nil, r.fail(at, false, "'$' starting argument %d of %d, found %q", j+1, argc, line)
 			}
 			n, ok := parseCount(line[1:])
 			if !ok {
