@@ -26,6 +26,8 @@ func App() *cli.App {
 			cliCommand(),
 			benchCommand(),
 			sentinelCommand(),
+			rdbCommand(),
+			aofCommand(),
 		},
 		HideHelpCommand: true,
 	}

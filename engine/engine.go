@@ -78,6 +78,7 @@ type Engine struct {
 	expiry   expireCycleState
 	blocking blockRegistry
 	hooks    typeHooks
+	snapState
 
 	// Memory accounting and eviction (memory.go, evict.go); lruclock and lfuclock
 	// are the access clocks, cached per command.
@@ -119,6 +120,7 @@ func New(opts Options) *Engine {
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = newDB(i)
+		e.dbs[i].e = e
 	}
 	e.watches.init()
 	e.blocking.init()
