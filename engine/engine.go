@@ -64,6 +64,8 @@ type Engine struct {
 	Replica bool
 
 	watches watchRegistry
+
+	functions FunctionStore
 }
 
 // New returns an engine with opts.Databases empty databases and no commands; the

@@ -2,6 +2,7 @@ package server
 
 import (
 	"kv/engine"
+	"kv/scripting"
 )
 
 // connOf returns the connection a command runs for.
@@ -12,6 +13,7 @@ func (s *Server) registerCommands() {
 	t := s.e.Commands()
 	t.Add(s.connectionCommands()...)
 	t.Add(s.transactionCommands()...)
+	t.Add(scripting.New(s.e, s.log).Commands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
