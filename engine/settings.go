@@ -18,6 +18,10 @@ type Settings struct {
 	LazyfreeLazyExpire bool
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
+
+	// BusyReplyThreshold (busy-reply-threshold, alias lua-time-limit) is how many
+	// milliseconds a script runs before other clients get BUSY; 0 never.
+	BusyReplyThreshold int64
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -31,5 +35,6 @@ func DefaultSettings() Settings {
 		ZSetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
+		BusyReplyThreshold:     5000,
 	}
 }

@@ -117,7 +117,15 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
-		e.Lock()
+		if !e.LockUnlessBusy() {
+			if c.serveBusy(args) {
+				if err := c.flush(); err != nil || c.closeAfter {
+					return
+				}
+				continue
+			}
+			e.Lock()
+		}
 		c.s.current = c
 		c.process(args)
 		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
