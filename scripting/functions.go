@@ -160,7 +160,7 @@ func (s *Scripting) createLibrary(libs *libraries, code string, replace bool, ti
 	if !validName(name) {
 		return "", errors.New(errBadName)
 	}
-	if engineName != "LUA" {
+	if !strings.EqualFold(engineName, "LUA") {
 		return "", errors.New("Engine '" + engineName + "' not found")
 	}
 	old := libs.byName[name]

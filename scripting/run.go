@@ -19,12 +19,12 @@ import (
 type run struct {
 	vm     *vm
 	caller *engine.Ctx
-	ctx    *engine.Ctx   // the script's own context for redis.call
-	w      *resp.Writer  // replies of redis.call, in the script's RESP version
-	flags  scriptFlags   // declared flags (flagEvalCompat for plain EVAL)
-	ro     bool          // EVAL_RO, FCALL_RO or no-writes
-	args   [][]byte      // the caller's command, for FUNCTION STATS
-	timer  *time.Timer   // turns the engine busy after busy-reply-threshold
+	ctx    *engine.Ctx  // the script's own context for redis.call
+	w      *resp.Writer // replies of redis.call, in the script's RESP version
+	flags  scriptFlags  // declared flags (flagEvalCompat for plain EVAL)
+	ro     bool         // EVAL_RO, FCALL_RO or no-writes
+	args   [][]byte     // the caller's command, for FUNCTION STATS
+	timer  *time.Timer  // turns the engine busy after busy-reply-threshold
 	start  time.Time
 	// replFlags are what redis.set_repl chose; kv always propagates effects.
 	replFlags int
