@@ -23,6 +23,8 @@ func App() *cli.App {
 		Version: Version,
 		Commands: []*cli.Command{
 			serveCommand(),
+			cliCommand(),
+			benchCommand(),
 		},
 		HideHelpCommand: true,
 	}

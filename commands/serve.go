@@ -2,47 +2,153 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/pelletier/go-toml/v2"
 	"github.com/urfave/cli/v2"
 
+	"kv/config"
 	"kv/engine"
 	"kv/server"
 )
 
+// serveCommand is `kv serve [file.toml] [--config file.toml] [--<setting> <value> ...]`:
+// the TOML file first, then one flag per setting in Redis's value syntax
+// (--port 6380 --maxmemory 1gb --save "3600 1"), as redis-server takes a
+// configuration file followed by --name value options.
 func serveCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "serve",
-		Usage: "run the server",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "bind", Value: "127.0.0.1", Usage: "address to listen on"},
-			&cli.IntFlag{Name: "port", Value: 6379, Usage: "TCP port (0 picks a free one)"},
-			&cli.StringFlag{Name: "requirepass", Usage: "password of the default user"},
-		},
+		Name:            "serve",
+		Usage:           "run the server",
+		ArgsUsage:       "[kv.toml] [--config kv.toml] [--<setting> <value> ...]",
+		SkipFlagParsing: true, // settings are parsed below, in Redis's syntax
 		Action: func(cctx *cli.Context) error {
-			return serve(cctx.Context, cctx.String("bind"), cctx.Int("port"), cctx.String("requirepass"))
+			args := cctx.Args().Slice()
+			for _, a := range args {
+				if a == "--help" || a == "-h" {
+					printServeHelp()
+					return nil
+				}
+			}
+			cfg, err := loadServeConfig(args)
+			if err != nil {
+				return cli.Exit("serve: "+err.Error(), 1)
+			}
+			return serve(cctx.Context, cfg)
 		},
 	}
 }
 
-func serve(ctx context.Context, bind string, port int, pass string) error {
+func printServeHelp() {
+	fmt.Println("usage: kv serve [kv.toml] [--config kv.toml] [--<setting> <value> ...]")
+	fmt.Println()
+	fmt.Println("Settings (Redis names and value syntax; defaults as Redis 7.0, except bind):")
+	for _, s := range config.New().Settings() {
+		def := s.Default
+		if s.Name == "bind" {
+			def = "127.0.0.1 -::1"
+		}
+		fmt.Printf("  --%-36s %s (default %q)\n", s.Name, s.Usage, def)
+	}
+}
+
+// loadServeConfig builds the configuration from the command line: an optional
+// TOML file (a first bare argument or --config), then --name value settings. Values
+// run to the next argument starting with "--", so a multi-word value may be passed
+// as several words (--save 3600 1 300 100) or as one.
+func loadServeConfig(args []string) (*config.Config, error) {
+	var path string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		path, args = args[0], args[1:]
+	}
+	type flag struct{ name, value string }
+	var flags []flag
+	for i := 0; i < len(args); {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") || len(a) == 2 {
+			return nil, fmt.Errorf("unexpected argument %q (settings are --name value)", a)
+		}
+		name := a[2:]
+		var vals []string
+		for i++; i < len(args) && !strings.HasPrefix(args[i], "--"); i++ {
+			vals = append(vals, args[i])
+		}
+		if name == "config" {
+			if len(vals) != 1 {
+				return nil, errors.New("--config takes one file")
+			}
+			if path != "" {
+				return nil, errors.New("configuration file given twice")
+			}
+			path = vals[0]
+			continue
+		}
+		flags = append(flags, flag{name, strings.Join(vals, " ")})
+	}
+	cfg := config.New()
+	bindSet := false
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+		bindSet = fileSets(path, "bind")
+	}
+	for _, f := range flags {
+		bindSet = bindSet || f.name == "bind"
+	}
+	if !bindSet {
+		// Redis's built-in bind is every interface; kv starts as redis.conf ships,
+		// on loopback only, so a fresh server is not reachable from the network.
+		if err := cfg.SetFromFlag("bind", "127.0.0.1 -::1"); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range flags {
+		if err := cfg.SetFromFlag(f.name, f.value); err != nil {
+			return nil, fmt.Errorf("--%s: %w", f.name, err)
+		}
+	}
+	return cfg, nil
+}
+
+// fileSets reports whether the TOML file sets key (Load already validated it).
+func fileSets(path, key string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var m map[string]any
+	if toml.Unmarshal(data, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
+}
+
+func serve(ctx context.Context, cfg *config.Config) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	e := engine.New(engine.Options{Databases: 16})
+	e := engine.New(engine.Options{Databases: int(cfg.Databases.Get())})
 	engine.RegisterAll(e)
-	srv, err := server.New(server.Options{Engine: e, Logger: log, RequirePass: pass, Version: RedisVersion})
+	srv, err := server.New(server.Options{Engine: e, Config: cfg, Logger: log, Version: RedisVersion})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(bind, fmt.Sprint(port)))
+	lns, err := listen(cfg)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
 	}
-	log.Info("ready to accept connections", "addr", ln.Addr().String())
+	for _, ln := range lns {
+		log.Info("ready to accept connections", "addr", ln.Addr().String())
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
@@ -50,8 +156,55 @@ func serve(ctx context.Context, bind string, port int, pass string) error {
 		case sig := <-sigs:
 			log.Info("shutting down", "signal", sig.String())
 		case <-srv.Done():
+		case <-ctx.Done():
 		}
 		srv.Close()
 	}()
-	return srv.Serve(ln)
+	errc := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	for range lns {
+		if err := <-errc; err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// listen opens a TCP listener on each bind address; an address with a leading "-"
+// may fail (no IPv6, say) without stopping start-up, as in Redis.
+func listen(cfg *config.Config) ([]net.Listener, error) {
+	port := strconv.Itoa(int(cfg.Port.Get()))
+	var lns []net.Listener
+	for _, addr := range cfg.Bind.Get() {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		switch addr {
+		case "*":
+			addr = "0.0.0.0"
+		case "::*":
+			addr = "::"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+		if port == "0" {
+			// Every address shares the port the first one picked.
+			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		}
+	}
+	if len(lns) == 0 {
+		return nil, errors.New("no address to listen on")
+	}
+	return lns, nil
 }

@@ -90,6 +90,9 @@ type Command struct {
 	// range (COMMAND GETKEYS, ACL key checks, cluster hashing).
 	GetKeys     func(args [][]byte) []int
 	Subcommands map[string]*Command
+	// KeyFlags are the flags of the command's key spec as COMMAND INFO prints them
+	// ("RW", "access", "update"...); COMMAND GETKEYSANDFLAGS reports them per key.
+	KeyFlags []string
 	// Stats are this engine's commandstats for the command; guarded by the engine lock.
 	Stats CommandStats
 }

@@ -25,10 +25,19 @@ type Ctx struct {
 	// Blocked is set by a blocking command that found nothing and registered a waiter.
 	Blocked bool
 
-	fixedNow  int64
-	dirty     int
-	rewritten [][][]byte
+	fixedNow       int64
+	dirty          int
+	rewritten      [][][]byte
+	forcePropagate bool
+	redacted       []int
 }
+
+// Redact hides argument i (a password) from MONITOR and the slow log, which show
+// "(redacted)" in its place, as Redis's redactClientCommandArgument does.
+func (c *Ctx) Redact(i int) { c.redacted = append(c.redacted, i) }
+
+// Redacted lists the arguments the running command asked to hide.
+func (c *Ctx) Redacted() []int { return c.redacted }
 
 // FixTime makes every command until UnfixTime see the same Now (EXEC, scripts).
 func (c *Ctx) FixTime(ms int64) { c.fixedNow = ms }
@@ -78,6 +87,10 @@ func (c *Ctx) Changed(key []byte) {
 
 // AddDirty counts n more changes without touching a key (FLUSHALL, SWAPDB...).
 func (c *Ctx) AddDirty(n int) { c.dirty += n }
+
+// ForcePropagation makes the command reach the AOF and replicas even if it changed
+// nothing (FLUSHDB on an empty database still empties the replica's).
+func (c *Ctx) ForcePropagation() { c.forcePropagate = true }
 
 // Propagate replaces what this command sends to the AOF and replicas: each call adds
 // one command, so a handler can turn EXPIRE into PEXPIREAT or SPOP into SREM.

@@ -122,7 +122,8 @@ func (c *Ctx) expireIfNeeded(key []byte) bool {
 }
 
 // deleteExpired removes an expired key with everything Redis does for it: stats, the
-// "expired" event, WATCH invalidation and a DEL to the AOF and replicas.
+// "expired" event, WATCH invalidation and a DEL (UNLINK under lazyfree-lazy-expire)
+// to the AOF and replicas.
 func (e *Engine) deleteExpired(db *DB, key []byte) {
 	db.remove(key)
 	e.Stats.ExpiredKeys++
@@ -131,7 +132,11 @@ func (e *Engine) deleteExpired(db *DB, key []byte) {
 		e.notifier.NotifyKeyspaceEvent(EventExpired, "expired", key, db.ID)
 	}
 	if e.propagator != nil {
-		e.propagator.Propagate(db.ID, [][]byte{[]byte("DEL"), append([]byte(nil), key...)})
+		del := "DEL"
+		if e.Settings.LazyfreeLazyExpire {
+			del = "UNLINK"
+		}
+		e.propagator.Propagate(db.ID, [][]byte{[]byte(del), append([]byte(nil), key...)})
 	}
 }
 
@@ -204,5 +209,9 @@ func (c *Ctx) DeleteKey(key []byte) bool {
 
 // touchLRU records an access for the eviction policies (robj.lru).
 func (e *Engine) touchLRU(o *Object) {
+	if e.Settings.lfuPolicy() {
+		e.updateLFU(o)
+		return
+	}
 	o.LRU = uint32(e.clock().Unix())
 }

@@ -37,6 +37,8 @@ type Stats struct {
 	// Errors counts error replies by their code ("ERR", "WRONGTYPE"...), INFO errorstats.
 	Errors      map[string]int64
 	TotalErrors int64
+	// ExpireCycleTime is the time spent in active expiry (expire_cycle_cpu_milliseconds).
+	ExpireCycleTime time.Duration
 }
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
@@ -65,9 +67,20 @@ type Engine struct {
 	Replica bool
 
 	watches watchRegistry
+	expiry  expireCycleState
+
+	execHook ExecHook
 
 	functions FunctionStore
 }
+
+// ExecHook runs after every command Exec runs, including the commands inside EXEC and
+// scripts, with the engine lock held. The server uses it for the slow log, the latency
+// monitor and MONITOR, which Redis also feeds per executed command, not per request.
+type ExecHook func(c *Ctx, dur time.Duration)
+
+// SetExecHook installs the hook (nil for none).
+func (e *Engine) SetExecHook(h ExecHook) { e.execHook = h }
 
 // New returns an engine with opts.Databases empty databases and no commands; the
 // caller adds command groups with Commands().Add or RegisterAll.
@@ -154,22 +167,27 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
-	outerDirty, outerRewritten := c.dirty, c.rewritten
-	defer func() { c.dirty, c.rewritten = outerDirty, outerRewritten }()
+	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
+	defer func() {
+		c.dirty, c.rewritten, c.forcePropagate, c.redacted = outerDirty, outerRewritten, outerForce, outerRedacted
+	}()
 	c.dirty = 0
 	c.rewritten = nil
+	c.forcePropagate = false
+	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
 	cmd.Handler(c)
+	dur := time.Since(start)
 	st := &cmd.Stats
 	st.Calls++
-	st.Usec += time.Since(start).Microseconds()
+	st.Usec += dur.Microseconds()
 	e.Stats.TotalCommands++
 	if b := c.W.Bytes(); len(b) > before && b[before] == '-' {
 		st.FailedCalls++
 		e.CountError(string(b[before+1 : before+indexCR(b[before:])]))
 	}
-	if c.dirty > 0 {
+	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {
@@ -180,6 +198,9 @@ func (e *Engine) Exec(c *Ctx) {
 				e.propagator.Propagate(c.DB.ID, c.Args)
 			}
 		}
+	}
+	if e.execHook != nil {
+		e.execHook(c, dur)
 	}
 }
 

@@ -7,6 +7,10 @@ func RegisterAll(e *Engine) {
 		stringCommands(), bitmapCommands(),
 		hashCommands(),
 		setCommands(),
+		keysCommands(),
+		expireCommands(),
+		sortCommands(),
+		scanCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -22,6 +22,16 @@ type Settings struct {
 	// BusyReplyThreshold (busy-reply-threshold, alias lua-time-limit) is how many
 	// milliseconds a script runs before other clients get BUSY; 0 never.
 	BusyReplyThreshold int64
+
+	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
+	// keys then expire only when read.
+	ActiveExpireDisabled bool
+
+	// MaxmemoryPolicy is maxmemory-policy ("noeviction", "allkeys-lru", "volatile-lfu"...):
+	// it decides whether Object.LRU holds an access clock or an LFU counter.
+	MaxmemoryPolicy string
+	LfuLogFactor    int
+	LfuDecayTime    int
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -36,5 +46,8 @@ func DefaultSettings() Settings {
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
 		BusyReplyThreshold:     5000,
+		MaxmemoryPolicy:        "noeviction",
+		LfuLogFactor:           10,
+		LfuDecayTime:           1,
 	}
 }

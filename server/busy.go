@@ -19,7 +19,7 @@ func (c *conn) serveBusy(args [][]byte) bool {
 	switch {
 	case cmd == nil:
 		c.w.Error(engine.ErrUnknownCommand(args[0], args[1:]))
-	case c.authRequiredNoLock() && cmd.Flags&engine.FlagNoAuth == 0:
+	case c.authRequired() && cmd.Flags&engine.FlagNoAuth == 0:
 		c.w.Error(engine.ErrNoAuth)
 	case e.BusyHandler() != nil && e.BusyHandler()(args, c.w):
 	case cmd.Flags&engine.FlagAllowBusy != 0 && !(c.multi != nil && !runsInsideMulti(cmd)):
@@ -37,7 +37,3 @@ func (c *conn) serveBusy(args [][]byte) bool {
 	c.commit()
 	return true
 }
-
-// authRequiredNoLock reports whether this client still has to authenticate; only the
-// connection's own goroutine changes c.authenticated.
-func (c *conn) authRequiredNoLock() bool { return !c.authenticated }

@@ -13,22 +13,30 @@ func (s *Server) registerCommands() {
 	t := s.e.Commands()
 	t.Add(s.connectionCommands()...)
 	t.Add(s.transactionCommands()...)
+	t.Add(s.handshakeCommands()...)
+	t.Add(s.clientCommands()...)
+	t.Add(s.infoCommands()...)
+	t.Add(s.serverCommands()...)
+	t.Add(s.slowlogCommands()...)
+	t.Add(s.latencyCommands()...)
+	t.Add(s.commandCommands()...)
+	t.Add(s.configCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
 	return []*engine.Command{
 		{Name: "ping", Arity: -1, Flags: engine.FlagFast | engine.FlagSentinel, ACL: []string{"fast", "connection"},
-			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Syntax: "[message]",
+			Group: "connection", Since: "1.0.0", Summary: "Ping the server", Syntax: "[message]",
 			Handler: s.cmdPing},
-		{Name: "echo", Arity: 2, Flags: engine.FlagFast, ACL: []string{"fast", "connection"},
-			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Syntax: "message",
+		{Name: "echo", Arity: 2, Flags: engine.FlagLoading | engine.FlagStale | engine.FlagFast, ACL: []string{"fast", "connection"},
+			Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Syntax: "message",
 			Handler: func(c *engine.Ctx) { c.W.Bulk(c.Args[1]) }},
 		{Name: "select", Arity: 2, Flags: engine.FlagLoading | engine.FlagStale | engine.FlagFast, ACL: []string{"fast", "connection"},
-			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Syntax: "index",
+			Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Syntax: "index",
 			Handler: s.cmdSelect},
 		{Name: "quit", Arity: -1, Flags: engine.FlagNoscript | engine.FlagLoading | engine.FlagStale | engine.FlagFast | engine.FlagNoAuth | engine.FlagAllowBusy,
-			ACL: []string{"fast", "connection"}, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.",
+			ACL: []string{"fast", "connection"}, Group: "connection", Since: "1.0.0", Summary: "Close the connection",
 			Handler: func(c *engine.Ctx) {
 				c.W.OK()
 				connOf(c).closeAfter = true
@@ -78,4 +86,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 // connClosedLocked forgets a closed connection's server-side state. Engine lock held.
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
+	s.removeMonitor(cn)
 }

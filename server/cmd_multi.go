@@ -8,17 +8,17 @@ func (s *Server) transactionCommands() []*engine.Command {
 	flags := engine.FlagNoscript | engine.FlagLoading | engine.FlagStale | engine.FlagFast | engine.FlagAllowBusy
 	return []*engine.Command{
 		{Name: "multi", Arity: 1, Flags: flags, ACL: []string{"fast", "transaction"},
-			Group: "transactions", Since: "1.2.0", Summary: "Starts a transaction.", Handler: s.cmdMulti},
+			Group: "transactions", Since: "1.2.0", Summary: "Mark the start of a transaction block", Handler: s.cmdMulti},
 		{Name: "exec", Arity: 1, Flags: engine.FlagNoscript | engine.FlagLoading | engine.FlagStale | engine.FlagSkipSlowlog,
 			ACL: []string{"slow", "transaction"}, Group: "transactions", Since: "1.2.0",
-			Summary: "Executes all commands in a transaction.", Handler: s.cmdExec},
+			Summary: "Execute all commands issued after MULTI", Handler: s.cmdExec},
 		{Name: "discard", Arity: 1, Flags: flags, ACL: []string{"fast", "transaction"},
-			Group: "transactions", Since: "2.0.0", Summary: "Discards a transaction.", Handler: s.cmdDiscard},
+			Group: "transactions", Since: "2.0.0", Summary: "Discard all commands issued after MULTI", Handler: s.cmdDiscard},
 		{Name: "watch", Arity: -2, Flags: flags, ACL: []string{"fast", "transaction"}, Keys: engine.KeySpec{FirstKey: 1, LastKey: -1, Step: 1},
-			Group: "transactions", Since: "2.2.0", Summary: "Monitors changes to keys to determine the execution of a transaction.",
+			Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
 			Syntax: "key [key ...]", Handler: s.cmdWatch},
 		{Name: "unwatch", Arity: 1, Flags: flags, ACL: []string{"fast", "transaction"},
-			Group: "transactions", Since: "2.2.0", Summary: "Forgets about watched keys of a transaction.", Handler: s.cmdUnwatch},
+			Group: "transactions", Since: "2.2.0", Summary: "Forget about all watched keys", Handler: s.cmdUnwatch},
 	}
 }
 

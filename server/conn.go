@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,17 @@ type conn struct {
 	watch         engine.WatchSet
 	multi         *multiState
 	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
+	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
+	// closed by the idle timeout. Read only by the connection's own goroutine.
+	idleExempt bool
+	// What CLIENT LIST reports, captured under the engine lock because the reader and
+	// the socket belong to the connection's goroutine.
+	addr, laddr string
+	fd          int
+	qbuf        int // bytes of the request being run plus unparsed input
+	qbufCap     int
+	argvMem     int   // bytes of the running command's arguments
+	limitsGen   int64 // the server limits generation rd was last configured with
 
 	// output
 	writeMu sync.Mutex
@@ -97,9 +109,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
-	c.authenticated = s.opts.RequirePass == ""
 	c.user = "default"
-	c.rd = resp.NewReader(nc, resp.Limits{Unauthenticated: func() bool { return !c.authenticated }})
+	c.lastCmd = "NULL"
+	c.addr, c.laddr, c.fd = connAddrs(nc)
+	c.rd = resp.NewReader(countingReader{nc, &s.stats}, c.readLimits())
+	c.limitsGen = s.limitsGen.Load()
 	c.ctx = s.e.NewCtx(c.w, c)
 	return c
 }
@@ -112,6 +126,15 @@ func (c *conn) serve() {
 	go c.flushLoop()
 	e := c.s.e
 	for {
+		if g := c.s.limitsGen.Load(); g != c.limitsGen {
+			c.limitsGen = g
+			c.rd.SetLimits(c.readLimits())
+		}
+		if t := c.s.idleTimeout.Load(); t > 0 && !c.idleExempt {
+			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		} else {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			c.readFailed(err)
@@ -148,6 +171,8 @@ func (c *conn) serve() {
 			c.process(args)
 		}
 		c.commit()
+		c.idleExempt = c.flags&(flagPubsub|flagMonitor|flagReplica|flagMaster) != 0
+		c.qbuf, c.qbufCap, c.argvMem = c.rd.Buffered(), c.rd.QueryBufferSize(), 0
 		c.s.current = nil
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
@@ -186,11 +211,26 @@ func (c *conn) protocolError(err error) {
 // process runs one request. Called with the engine lock held.
 func (c *conn) process(args [][]byte) {
 	c.lastActive = time.Now()
+	c.noteRequest(args)
 	e := c.s.e
 	cmd := e.Commands().Lookup(args[0])
 	if cmd == nil {
+		c.lastCmd = "NULL"
 		c.reject(engine.ErrUnknownCommand(args[0], args[1:]))
 		return
+	}
+	// Containers resolve to their subcommand before any check, so arity errors,
+	// commandstats and CLIENT LIST's cmd= name the subcommand ("client|kill").
+	if len(cmd.Subcommands) > 0 && len(args) >= 2 {
+		sub := cmd.LookupSub(args[1])
+		if sub == nil {
+			c.lastCmd = "NULL"
+			c.reject(engine.ErrUnknownSubcommand(args[1], strings.ToUpper(string(args[0]))))
+			return
+		}
+		if sub.Handler != nil {
+			cmd = sub
+		}
 	}
 	c.lastCmd = cmd.Name
 	if !cmd.ArityOK(len(args)) {
@@ -198,9 +238,18 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
-	if !c.authenticated && cmd.Flags&engine.FlagNoAuth == 0 {
+	if cmd.Flags&engine.FlagProtected != 0 && cmd.Name == "debug" && !c.s.debugAllowed(c) {
+		c.reject("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
+			"you can run it from a local connection, otherwise you need to set this option in the configuration file, " +
+			"and then restart the server.")
+		return
+	}
+	if c.authRequired() && cmd.Flags&engine.FlagNoAuth == 0 {
 		c.reject(engine.ErrNoAuth)
 		cmd.Stats.RejectedCalls++
+		return
+	}
+	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
 	if c.multi != nil && !runsInsideMulti(cmd) {
@@ -209,7 +258,66 @@ func (c *conn) process(args [][]byte) {
 	}
 	c.ctx.Cmd = cmd
 	c.ctx.Args = args
+	before := c.w.Len()
 	e.Exec(c.ctx)
+	c.applyReplyMode(before)
+}
+
+// applyReplyMode drops the reply just written when CLIENT REPLY OFF or SKIP says so.
+func (c *conn) applyReplyMode(before int) {
+	switch c.replyMode {
+	case replyOn:
+		return
+	case replyOff:
+		c.w.Truncate(before)
+	case replySkipNext:
+		// CLIENT REPLY SKIP itself is silent; the command after it is skipped.
+		c.w.Truncate(before)
+		c.replyMode = replySkip
+	case replySkip:
+		c.w.Truncate(before)
+		c.replyMode = replyOn
+	}
+}
+
+// authRequired reports whether the client must authenticate before running commands
+// other than AUTH/HELLO: the default user has a password and this client has not
+// given it. Safe from the connection's own goroutine without the engine lock.
+func (c *conn) authRequired() bool {
+	return !c.authenticated && *c.s.requirePass.Load() != ""
+}
+
+// readLimits are the request limits for this connection under the server's settings.
+func (c *conn) readLimits() resp.Limits {
+	l := *c.s.limits.Load()
+	l.Unauthenticated = c.authRequired
+	return l
+}
+
+// waitPause holds a client whose command CLIENT PAUSE affects until the pause ends,
+// letting everyone else run meanwhile. It returns false if the connection closed while
+// waiting. Called and returns with the engine lock held.
+func (c *conn) waitPause(cmd *engine.Command) bool {
+	e := c.s.e
+	for {
+		ch := c.s.pause.changed
+		c.commit()
+		c.s.current = nil
+		e.Unlock()
+		_ = c.flush()
+		select {
+		case <-ch:
+		case <-c.quit:
+			e.Lock()
+			c.s.current = c
+			return false
+		}
+		e.Lock()
+		c.s.current = c
+		if !c.s.pausedFor(c, cmd) {
+			return true
+		}
+	}
 }
 
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
@@ -300,6 +408,7 @@ func (c *conn) flush() error {
 		c.outMu.Unlock()
 		n, err := c.nc.Write(b)
 		c.s.stats.netOutput.Add(int64(n))
+		c.s.stats.writes.Add(1)
 		if cap(b) <= 1<<20 {
 			c.outMu.Lock()
 			c.spare = b[:0]

@@ -6,23 +6,32 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"kv/config"
 	"kv/engine"
+	"kv/resp"
 )
 
 // Options configure a server. Zero values take Redis's defaults.
 type Options struct {
 	Engine *engine.Engine
+	// Config holds the settings; nil means Redis's defaults. The server applies it to
+	// itself and to the engine and follows later changes (CONFIG SET).
+	Config *config.Config
 	Logger *slog.Logger
 	// RequirePass, when set, is the default user's password.
 	RequirePass string
 	MaxClients  int
 	// ProtectedMode refuses non-loopback clients when no password is set.
 	ProtectedMode bool
-	Version       string
+	// EnableDebugCommand is enable-debug-command: "no" (Redis's default), "yes" or
+	// "local".
+	EnableDebugCommand string
+	Version            string
 }
 
 // Server serves the engine to network clients.
@@ -42,18 +51,65 @@ type Server struct {
 	wg        sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
+	cronOnce  sync.Once
 
 	// current is the connection executing a batch; guarded by the engine lock.
 	current *conn
 
 	stats serverStats
+
+	// Runtime settings CONFIG SET changes. Connections read them from their own
+	// goroutines without the engine lock, hence atomics.
+	requirePass   atomic.Pointer[string]
+	maxClients    atomic.Int64
+	idleTimeout   atomic.Int64 // seconds, 0 = never
+	protectedMode atomic.Bool
+	enableDebug   atomic.Pointer[string] // enable-debug-command: yes, no, local
+	limits        atomic.Pointer[resp.Limits]
+	limitsGen     atomic.Int64
+
+	// Introspection state, guarded by the engine lock.
+	slowlog       slowlog
+	latency       latencyMonitor
+	monitors      []*conn
+	pause         pauseState
+	statsReset    time.Time
+	shutdownSaver func(save bool) error
+	memPeak       int64
+	memStartup    int64
+	rate          rateSample
+	// latency-tracking-info-percentiles
+	latencyPercentiles []float64
+	maxmemory          atomic.Int64
+	maxmemoryPolicy    atomic.Pointer[string]
+	configPath         string
+	cfg                *config.Config
 }
+
+// configFile is the configuration file INFO reports ("" when started without one).
+func (s *Server) configFile() string { return s.configPath }
 
 type serverStats struct {
 	totalConnections atomic.Int64
 	rejected         atomic.Int64
 	netInput         atomic.Int64
 	netOutput        atomic.Int64
+	reads            atomic.Int64
+	writes           atomic.Int64
+}
+
+// countingReader counts the bytes and reads of one connection into the server totals
+// (total_net_input_bytes, total_reads_processed).
+type countingReader struct {
+	nc net.Conn
+	st *serverStats
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.nc.Read(p)
+	r.st.netInput.Add(int64(n))
+	r.st.reads.Add(1)
+	return n, err
 }
 
 // New makes a server around opts.Engine and registers the server-level commands in the
@@ -77,7 +133,33 @@ func New(opts Options) (*Server, error) {
 		conns: map[int64]*conn{},
 		done:  make(chan struct{}),
 	}
+	s.requirePass.Store(&opts.RequirePass)
+	s.maxClients.Store(int64(opts.MaxClients))
+	s.protectedMode.Store(opts.ProtectedMode)
+	if opts.EnableDebugCommand == "" {
+		opts.EnableDebugCommand = "no"
+	}
+	s.enableDebug.Store(&opts.EnableDebugCommand)
+	s.limits.Store(&resp.Limits{})
+	s.slowlog.init()
+	s.latency.init()
+	s.statsReset = s.start
+	s.latencyPercentiles = []float64{50, 99, 99.9}
+	policy := "noeviction"
+	s.maxmemoryPolicy.Store(&policy)
+	s.cfg = opts.Config
+	if s.cfg == nil {
+		// Without a configuration the explicit options stand in for the settings
+		// they name; everything else takes Redis's defaults.
+		s.cfg = config.New()
+		_ = s.cfg.SetFromFlag("protected-mode", yesNo(opts.ProtectedMode))
+		_ = s.cfg.SetFromFlag("requirepass", opts.RequirePass)
+		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
+		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
+	}
+	s.applyConfig()
 	s.registerCommands()
+	s.e.SetExecHook(s.afterExec)
 	return s, nil
 }
 
@@ -97,8 +179,15 @@ func (s *Server) Engine() *engine.Engine { return s.e }
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Close ran before Serve got here and could not close ln for us.
+		s.connsMu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
+	s.startCron()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -125,8 +214,15 @@ func (s *Server) accept(nc net.Conn) {
 		_ = tc.SetKeepAlive(true)
 		_ = tc.SetKeepAlivePeriod(300 * time.Second)
 	}
+	if msg := s.protectedModeRefusal(nc); msg != "" {
+		s.stats.rejected.Add(1)
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write([]byte("-" + msg + "\r\n"))
+		nc.Close()
+		return
+	}
 	s.connsMu.Lock()
-	if len(s.conns) >= s.opts.MaxClients {
+	if int64(len(s.conns)) >= s.maxClients.Load() {
 		s.connsMu.Unlock()
 		s.stats.rejected.Add(1)
 		_, _ = nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -181,4 +277,11 @@ func (s *Server) connList() []*conn {
 	s.connsMu.Unlock()
 	sortConns(out)
 	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
