@@ -15,6 +15,7 @@ package client
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -43,6 +44,8 @@ type Options struct {
 	// OnPush receives RESP3 push messages that arrive while a reply is awaited
 	// (client-side caching invalidations, for example). Nil drops them.
 	OnPush func(resp.Value)
+	// TLS, when set, wraps the connection in TLS with this configuration.
+	TLS *tls.Config
 }
 
 // Conn is one connection to a server.
@@ -82,6 +85,14 @@ func Dial(ctx context.Context, opts Options) (*Conn, error) {
 	nc, err := d.DialContext(ctx, "tcp", opts.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if opts.TLS != nil {
+		tc := tls.Client(nc, opts.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
 	}
 	c := newConn(nc, opts)
 	if err := c.handshake(); err != nil {

@@ -142,7 +142,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	lns, err := listen(cfg)
+	lns, err := listen(cfg, srv)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
 	}
@@ -173,10 +173,44 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// listen opens a TCP listener on each bind address; an address with a leading "-"
-// may fail (no IPv6, say) without stopping start-up, as in Redis.
-func listen(cfg *config.Config) ([]net.Listener, error) {
-	port := strconv.Itoa(int(cfg.Port.Get()))
+// listen opens a TCP listener on each bind address for port (unless it is 0, which
+// disables plain TCP as in Redis) and a TLS one for tls-port; an address with a
+// leading "-" may fail (no IPv6, say) without stopping start-up, as in Redis.
+func listen(cfg *config.Config, srv *server.Server) ([]net.Listener, error) {
+	var lns []net.Listener
+	if p := cfg.Port.Get(); p != 0 {
+		l, err := listenPort(cfg, strconv.Itoa(int(p)))
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, l...)
+	}
+	if p := cfg.TLSPort.Get(); p != 0 {
+		l, err := listenPort(cfg, strconv.Itoa(int(p)))
+		if err == nil {
+			for i, ln := range l {
+				if l[i], err = srv.TLSListener(ln); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			for _, ln := range append(lns, l...) {
+				if ln != nil {
+					ln.Close()
+				}
+			}
+			return nil, err
+		}
+		lns = append(lns, l...)
+	}
+	if len(lns) == 0 {
+		return nil, errors.New("no address to listen on (port and tls-port are both 0)")
+	}
+	return lns, nil
+}
+
+func listenPort(cfg *config.Config, port string) ([]net.Listener, error) {
 	var lns []net.Listener
 	for _, addr := range cfg.Bind.Get() {
 		optional := strings.HasPrefix(addr, "-")

@@ -183,8 +183,17 @@ func (c *Ctx) Exists(key []byte) bool {
 // SetKey stores o at key, replacing any value and, unless keepTTL, its TTL
 // (Redis's setKey). It signals the change.
 func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
-	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	// Under LFU an overwrite keeps the key's access frequency (dbSetValue), so a
+	// hot key rewritten often is not reset to a newcomer's count.
+	if old := c.lfuOld(key); old != nil {
+		o.LRU = old.LRU
+	} else {
+		c.E.touchLRU(&o)
+	}
+	if c.DB.keys.Set(key, o) {
+		c.E.SignalKeyReady(c.DB, key, o.Type)
+		c.Notify(EventNew, "new", key)
+	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
 	}
@@ -194,7 +203,10 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 // AddKey stores o at a key known not to exist (dbAdd), signalling the change.
 func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	if c.DB.keys.Set(key, o) {
+		c.Notify(EventNew, "new", key)
+	}
+	c.E.SignalKeyReady(c.DB, key, o.Type)
 	c.Changed(key)
 }
 
@@ -213,5 +225,13 @@ func (e *Engine) touchLRU(o *Object) {
 		e.updateLFU(o)
 		return
 	}
-	o.LRU = uint32(e.clock().Unix())
+	o.LRU = e.lruClock()
+}
+
+// lfuOld returns the value an overwrite replaces when an LFU policy is in force.
+func (c *Ctx) lfuOld(key []byte) *Object {
+	if !c.E.Settings.lfuPolicy() {
+		return nil
+	}
+	return c.DB.keys.Ref(key)
 }

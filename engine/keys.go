@@ -12,31 +12,6 @@ import (
 // ErrSameObject is Redis's shared.sameobjecterr (MOVE and COPY onto themselves).
 const ErrSameObject = "ERR source and destination objects are the same"
 
-// dupFuncs deep-copies a value of each collection type for COPY. Each type's file
-// registers its own from an init function; strings are handled here.
-var dupFuncs = map[Type]func(o *Object) Object{}
-
-// RegisterDup installs the COPY duplicator for values of type t. The function returns
-// an independent copy (same encoding) that shares nothing mutable with o. It runs with
-// the engine lock held and must not block.
-func RegisterDup(t Type, fn func(o *Object) Object) { dupFuncs[t] = fn }
-
-// dupObject copies o for COPY; ok is false for a type no file has registered.
-func dupObject(o *Object) (Object, bool) {
-	if o.Type == TypeString {
-		cp := *o
-		if o.Enc != EncInt {
-			cp.Str = append([]byte(nil), o.Str...)
-		}
-		return cp, true
-	}
-	fn := dupFuncs[o.Type]
-	if fn == nil {
-		return Object{}, false
-	}
-	return fn(o), true
-}
-
 var (
 	aclKeyspaceWriteSlow = []string{"keyspace", "write", "slow"}
 	aclKeyspaceWriteFast = []string{"keyspace", "write", "fast"}
@@ -274,6 +249,7 @@ func renameGeneric(c *Ctx, nx bool) {
 	}
 	c.DB.remove(src)
 	c.DB.Put(dst, val, expire)
+	c.E.SignalKeyReady(c.DB, dst, val.Type)
 	c.E.watches.touch(c.DB.ID, src)
 	c.E.watches.touch(c.DB.ID, dst)
 	c.Notify(EventGeneric, "rename_from", src)
@@ -327,6 +303,7 @@ func moveCommand(c *Ctx) {
 	val, expire := *o, src.ExpireAt(key)
 	src.remove(key)
 	dst.Put(key, val, expire)
+	c.E.SignalKeyReady(dst, key, val.Type)
 	c.E.watches.touch(src.ID, key)
 	c.E.watches.touch(dst.ID, key)
 	c.notifyIn(src, EventGeneric, "move_from", key)
@@ -369,13 +346,14 @@ func copyCommand(c *Ctx) {
 		c.W.Int(0)
 		return
 	}
-	cp, ok := dupObject(o)
+	cp, ok := c.E.hooks.dup(o)
 	if !ok {
 		c.Error("ERR unknown type object")
 		return
 	}
 	c.E.touchLRU(&cp)
 	dst.Put(newkey, cp, expire)
+	c.E.SignalKeyReady(dst, newkey, cp.Type)
 	c.E.watches.touch(dst.ID, newkey)
 	c.notifyIn(dst, EventGeneric, "copy_to", newkey)
 	c.AddDirty(1)
@@ -431,7 +409,9 @@ func objectCommand(c *Ctx) {
 	case "refcount":
 		// Redis shares the objects for 0..9999 whenever maxmemory is off (and keeps
 		// sharing values created then), so they report the shared refcount.
-		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 {
+		// With maxmemory under an LRU or LFU policy every value needs its own access
+		// clock, so Redis stops sharing them.
+		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 && !s.ownsAccessClock() {
 			c.W.Int(sharedRefcount)
 		} else {
 			c.W.Int(1)
@@ -443,8 +423,7 @@ func objectCommand(c *Ctx) {
 			c.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 			return
 		}
-		now := uint32(c.E.clock().Unix())
-		c.W.Int(int64(now - o.LRU))
+		c.W.Int(c.E.IdleSeconds(o))
 	case "freq":
 		if !s.lfuPolicy() {
 			c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
@@ -457,13 +436,19 @@ func objectCommand(c *Ctx) {
 // lfuPolicy reports whether Object.LRU holds LFU data (MAXMEMORY_FLAG_LFU).
 func (s *Settings) lfuPolicy() bool { return strings.HasSuffix(s.MaxmemoryPolicy, "-lfu") }
 
+// ownsAccessClock reports whether values stop being shared because each needs its
+// own LRU/LFU field (maxmemory set with an LRU or LFU policy).
+func (s *Settings) ownsAccessClock() bool {
+	return s.Maxmemory > 0 && policyFlags(s.MaxmemoryPolicy)&(policyLRU|policyLFU) != 0
+}
+
 // lfuInitVal is the counter a new value starts with, so it is not evicted at once.
 const lfuInitVal = 5
 
 // Under an LFU policy Object.LRU is Redis's layout: the last decrement time in minutes
 // (16 bits) above an 8-bit logarithmic access counter.
 
-func (e *Engine) lfuMinutes() uint32 { return uint32(e.clock().Unix()/60) & 0xffff }
+func (e *Engine) lfuMinutes() uint32 { return e.lfuclock }
 
 // lfuDecrAndReturn is the counter after the decay the idle minutes call for.
 func (e *Engine) lfuDecrAndReturn(o *Object) uint32 {
@@ -521,17 +506,11 @@ func swapdbCommand(c *Ctx) {
 	}
 	if db1 != db2 {
 		// A WATCHed key is invalidated if it exists on either side of the swap.
-		live := func(db *DB, key string) bool {
-			if _, ok := db.keys.GetString(key); !ok {
-				return false
-			}
-			at, ok := db.expires.GetString(key)
-			return !ok || !isExpired(at, c.Now)
-		}
-		either := func(key string) bool { return live(db1, key) || live(db2, key) }
-		c.E.watches.touchDB(db1.ID, either)
-		c.E.watches.touchDB(db2.ID, either)
+		c.E.watches.touchSwap(db1, db2, c.Now)
+		c.E.watches.touchSwap(db2, db1, c.Now)
 		db1.swap(db2)
+		c.E.SignalReadyKeys(db1)
+		c.E.SignalReadyKeys(db2)
 	}
 	c.AddDirty(1)
 	c.W.OK()

@@ -7,10 +7,12 @@ func RegisterAll(e *Engine) {
 		stringCommands(), bitmapCommands(),
 		hashCommands(),
 		setCommands(),
+		zsetCommands(),
 		keysCommands(),
 		expireCommands(),
 		sortCommands(),
 		scanCommands(),
+		listCommands(),
 	} {
 		t.Add(group...)
 	}

@@ -32,6 +32,16 @@ type Settings struct {
 	MaxmemoryPolicy string
 	LfuLogFactor    int
 	LfuDecayTime    int
+
+	// Maxmemory is the memory limit in bytes (0: none); the eviction settings say
+	// how hard and how precisely to enforce it.
+	Maxmemory                 int64
+	MaxmemorySamples          int
+	MaxmemoryEvictionTenacity int
+	ReplicaIgnoreMaxmemory    bool
+	// EvictionPaused stops eviction while clients are paused (CLIENT PAUSE), when the
+	// dataset must stay still.
+	EvictionPaused bool
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -49,5 +59,9 @@ func DefaultSettings() Settings {
 		MaxmemoryPolicy:        "noeviction",
 		LfuLogFactor:           10,
 		LfuDecayTime:           1,
+
+		MaxmemorySamples:          5,
+		MaxmemoryEvictionTenacity: 10,
+		ReplicaIgnoreMaxmemory:    true,
 	}
 }

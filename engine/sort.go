@@ -15,29 +15,6 @@ import (
 // files fill in from init functions. Every hook runs with the engine lock held and
 // must not block or keep the slices it is given.
 
-// sortElements returns the elements of a list, set or sorted set: a list in order from
-// head to tail, a sorted set by ascending score (ties by member), a set in any order.
-// The slices may alias the value's storage; SORT only reads them before it next
-// changes the keyspace.
-var sortElements = map[Type]func(o *Object) [][]byte{}
-
-// sortHashField returns the value of field in a hash (SORT ... BY/GET key->field).
-var sortHashField func(o *Object, field []byte) ([]byte, bool)
-
-// sortNewList builds a list value holding elems in order, encoded as s calls for
-// (SORT ... STORE). elems belong to the callee.
-var sortNewList func(s *Settings, elems [][]byte) Object
-
-// RegisterSortElements installs how SORT reads values of type t (TypeList, TypeSet or
-// TypeZSet).
-func RegisterSortElements(t Type, fn func(o *Object) [][]byte) { sortElements[t] = fn }
-
-// RegisterSortHashField installs how SORT reads a hash field.
-func RegisterSortHashField(fn func(o *Object, field []byte) ([]byte, bool)) { sortHashField = fn }
-
-// RegisterSortNewList installs how SORT ... STORE builds its list.
-func RegisterSortNewList(fn func(s *Settings, elems [][]byte) Object) { sortNewList = fn }
-
 func sortCommands() []*Command {
 	acl := []string{"set", "sortedset", "list", "slow", "dangerous"}
 	complexity := "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."
@@ -134,12 +111,12 @@ func sortGeneric(c *Ctx, readonly bool) {
 			c.Error(ErrWrongType)
 			return
 		}
-		fn := sortElements[o.Type]
-		if fn == nil {
+		got, ok := c.E.hooks.sortElements(o)
+		if !ok {
 			c.Error("ERR unknown type object")
 			return
 		}
-		typ, elems = o.Type, fn(o)
+		typ, elems = o.Type, got
 	}
 	// A set has no order of its own, so what STORE writes would differ between master
 	// and replica: sort it.
@@ -250,12 +227,8 @@ func sortGeneric(c *Ctx, readonly bool) {
 		}
 	}
 	if outLen > 0 {
-		if sortNewList == nil {
-			c.Error("ERR unknown type object")
-			return
-		}
 		c.LookupWrite(storeKey)
-		c.SetKey(storeKey, sortNewList(&c.E.Settings, out), false)
+		c.SetKey(storeKey, c.E.hooks.sortNewList(&c.E.Settings, out), false)
 		c.Notify(EventList, "sortstore", storeKey)
 		c.AddDirty(int(outLen) - 1)
 	} else if c.DeleteKey(storeKey) {
@@ -337,10 +310,10 @@ func (c *Ctx) lookupByPattern(pattern, elem []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if field != nil {
-		if o.Type != TypeHash || sortHashField == nil {
+		if o.Type != TypeHash {
 			return nil, false
 		}
-		return sortHashField(o, field)
+		return c.E.hooks.sortHashField(o, field)
 	}
 	if o.Type != TypeString {
 		return nil, false

@@ -8,37 +8,24 @@ import (
 	"kv/resp"
 )
 
-// These tests drive SORT through its hooks with stand-in collection values, so SORT is
-// tested apart from the list, set, zset and hash types (whichever of them exist). The
-// real hooks are set aside for the test and put back after; sort_test.go covers SORT
-// through the real commands.
+// These tests drive SORT through its hooks with stand-in collection values on their
+// own engine, so SORT is tested apart from the list, set, zset and hash types;
+// sort_test.go covers SORT through the real commands.
 
 // fakeColl is a stand-in collection: its elements in natural order.
 type fakeColl [][]byte
 
-func withFakeCollections(t *testing.T) {
-	t.Helper()
-	saved := map[Type]func(*Object) [][]byte{}
-	for typ, fn := range sortElements {
-		saved[typ] = fn
+// fakeHooks make SORT see stand-in values on one engine.
+func fakeHooks(e *Engine) {
+	e.hooks.sortElements = func(o *Object) ([][]byte, bool) {
+		v, ok := o.Val.(fakeColl)
+		return v, ok
 	}
-	savedHash, savedList := sortHashField, sortNewList
-	t.Cleanup(func() {
-		clear(sortElements)
-		for typ, fn := range saved {
-			sortElements[typ] = fn
-		}
-		sortHashField, sortNewList = savedHash, savedList
-	})
-	elems := func(o *Object) [][]byte { return o.Val.(fakeColl) }
-	for _, typ := range []Type{TypeList, TypeSet, TypeZSet} {
-		sortElements[typ] = elems
-	}
-	sortHashField = func(o *Object, field []byte) ([]byte, bool) {
+	e.hooks.sortHashField = func(o *Object, field []byte) ([]byte, bool) {
 		v, ok := o.Val.(map[string]string)[string(field)]
 		return []byte(v), ok
 	}
-	sortNewList = func(_ *Settings, elems [][]byte) Object {
+	e.hooks.sortNewList = func(_ *Settings, elems [][]byte) Object {
 		return Object{Type: TypeList, Enc: EncQuicklist, Val: fakeColl(elems)}
 	}
 }
@@ -51,9 +38,9 @@ type sortEnv struct {
 }
 
 func newSortEnv(t *testing.T) *sortEnv {
-	withFakeCollections(t)
 	e := New(Options{Databases: 2})
 	RegisterAll(e)
+	fakeHooks(e)
 	w := resp.NewWriter()
 	return &sortEnv{t: t, e: e, c: e.NewCtx(w, nil), w: w}
 }

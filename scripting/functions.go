@@ -16,8 +16,9 @@ import (
 	"kv/resp"
 )
 
-// libraries is the function registry: libraries by name and their functions by name
-// (function names are global across libraries, as in Redis).
+// libraries is the function registry: libraries by name and their functions by
+// lower-cased name (function names are global across libraries and matched without
+// case, as in Redis).
 type libraries struct {
 	byName map[string]*library
 	funcs  map[string]*function
@@ -175,18 +176,18 @@ func (s *Scripting) createLibrary(libs *libraries, code string, replace bool, ti
 		return "", errors.New("No functions registered")
 	}
 	for fname := range lib.funcs {
-		if f := libs.funcs[fname]; f != nil && f.lib != old {
+		if f := libs.funcs[strings.ToLower(fname)]; f != nil && f.lib != old {
 			return "", errors.New("Function " + fname + " already exists")
 		}
 	}
 	if old != nil {
 		for fname := range old.funcs {
-			delete(libs.funcs, fname)
+			delete(libs.funcs, strings.ToLower(fname))
 		}
 	}
 	libs.byName[name] = lib
 	for fname, f := range lib.funcs {
-		libs.funcs[fname] = f
+		libs.funcs[strings.ToLower(fname)] = f
 	}
 	return name, nil
 }
@@ -405,7 +406,7 @@ func (s *Scripting) cmdFunctionDelete(c *engine.Ctx) {
 		return
 	}
 	for fname := range lib.funcs {
-		delete(s.libs.funcs, fname)
+		delete(s.libs.funcs, strings.ToLower(fname))
 	}
 	delete(s.libs.byName, lib.name)
 	s.countLibraries()
@@ -600,7 +601,7 @@ func (s *Scripting) cmdFunctionRestore(c *engine.Ctx) {
 		for name, l := range scratch.byName {
 			if old := s.libs.byName[name]; old != nil {
 				for fname := range old.funcs {
-					delete(s.libs.funcs, fname)
+					delete(s.libs.funcs, strings.ToLower(fname))
 				}
 			}
 			s.libs.byName[name] = l
@@ -694,7 +695,7 @@ func (s *Scripting) cmdFunctionHelp(c *engine.Ctx) {
 }
 
 func (s *Scripting) fcall(c *engine.Ctx, ro bool) {
-	f := s.libs.funcs[string(c.Args[1])]
+	f := s.libs.funcs[strings.ToLower(string(c.Args[1]))]
 	if f == nil {
 		c.Error("ERR Function not found")
 		return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -505,7 +506,7 @@ func (v *vm) mathRandomseed(L *lua.LState) int {
 	if v.run == nil {
 		L.RaiseError("math.randomseed can only be called inside a script invocation")
 	}
-	v.s.rand.seed(int32(L.CheckInt(1)))
+	v.s.rand.seed(int32(luaCheckInt(L, 1)))
 	return 0
 }
 
@@ -526,4 +527,14 @@ func (k *killContext) Err() error {
 	default:
 		return nil
 	}
+}
+
+// luaCheckInt is luaL_checkint: a number, or a string that converts to one.
+func luaCheckInt(L *lua.LState, i int) int {
+	if s, ok := L.Get(i).(lua.LString); ok {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
+			return int(f)
+		}
+	}
+	return L.CheckInt(i)
 }

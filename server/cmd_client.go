@@ -1,12 +1,14 @@
 package server
 
 import (
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"kv/acl"
 	"kv/engine"
 )
 
@@ -272,7 +274,8 @@ func (c *conn) clientType() int {
 
 func (s *Server) clientKill(c *engine.Ctx) {
 	me := connOf(c)
-	var addr, laddr, user string
+	var addr, laddr string
+	var user *acl.User
 	var hasAddr, hasLaddr, hasUser bool
 	typ := -1
 	var id int64
@@ -301,11 +304,12 @@ func (s *Server) clientKill(c *engine.Ctx) {
 			case c.Is(i, "laddr") && more:
 				laddr, hasLaddr = string(c.Args[i+1]), true
 			case c.Is(i, "user") && more:
-				if string(c.Args[i+1]) != "default" {
+				u := s.acl.User(string(c.Args[i+1]))
+				if u == nil {
 					c.Error("ERR No such user '" + string(c.Args[i+1]) + "'")
 					return
 				}
-				user, hasUser = string(c.Args[i+1]), true
+				user, hasUser = u, true
 			case c.Is(i, "skipme") && more:
 				switch {
 				case c.Is(i+1, "yes"):
@@ -472,7 +476,7 @@ func (s *Server) appendClientInfo(b []byte, cl *conn, now time.Time) []byte {
 	i(" oll=", int64(oll))
 	i(" omem=", int64(omem))
 	i(" tot-mem=", int64(totMem))
-	w(" events=" + events + " cmd=" + cl.lastCmd + " user=" + cl.user)
+	w(" events=" + events + " cmd=" + cl.lastCmd + " user=" + cl.user.Name)
 	i(" redir=", -1)
 	i(" resp=", int64(cl.w.Proto()))
 	return b
@@ -523,9 +527,10 @@ func (c *conn) flagString() string {
 	return string(f)
 }
 
-// subscriptionCounts is what CLIENT LIST shows as sub/psub/ssub. Pub/sub keeps its
-// subscriptions in the connection; until it lands nobody is subscribed.
-func (c *conn) subscriptionCounts() (sub, psub, ssub int) { return 0, 0, 0 }
+// subscriptionCounts is what CLIENT LIST shows as sub/psub/ssub.
+func (c *conn) subscriptionCounts() (sub, psub, ssub int) {
+	return c.subs.channels.len(), c.subs.patterns.len(), c.subs.shard.len()
+}
 
 // noteRequest records the size of the request about to run for CLIENT LIST (qbuf,
 // argv-mem). Engine lock held.
@@ -576,6 +581,9 @@ func (s *Server) liveConns() []*conn {
 // file descriptor.
 func connAddrs(nc net.Conn) (addr, laddr string, fd int) {
 	addr, laddr, fd = nc.RemoteAddr().String(), nc.LocalAddr().String(), -1
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			_ = raw.Control(func(f uintptr) { fd = int(f) })

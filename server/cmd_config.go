@@ -178,7 +178,12 @@ func (s *Server) applyConfig() {
 		"latency-monitor-threshold":         func() { s.latency.threshold = cfg.LatencyMonitorThreshold.Get() },
 		"latency-tracking":                  func() { s.latency.tracking = cfg.LatencyTracking.Get() },
 		"latency-tracking-info-percentiles": func() { s.latencyPercentiles = cfg.LatencyTrackingInfoPercentiles.Get() },
-		"maxmemory":                         func() { s.maxmemory.Store(cfg.Maxmemory.Get()) },
+		"maxmemory":                         s.applyMaxmemory,
+		"maxmemory-samples":                 func() { s.e.Settings.MaxmemorySamples = int(cfg.MaxmemorySamples.Get()) },
+		"maxmemory-eviction-tenacity":       func() { s.e.Settings.MaxmemoryEvictionTenacity = int(cfg.MaxmemoryEvictionTenacity.Get()) },
+		"lfu-log-factor":                    func() { s.e.Settings.LfuLogFactor = int(cfg.LFULogFactor.Get()) },
+		"lfu-decay-time":                    func() { s.e.Settings.LfuDecayTime = int(cfg.LFUDecayTime.Get()) },
+		"replica-ignore-maxmemory":          func() { s.e.Settings.ReplicaIgnoreMaxmemory = cfg.ReplicaIgnoreMaxmemory.Get() },
 		"maxmemory-policy": func() {
 			p := cfg.MaxmemoryPolicy.Get()
 			s.maxmemoryPolicy.Store(&p)

@@ -15,13 +15,18 @@ func (s *Server) registerCommands() {
 	t.Add(s.transactionCommands()...)
 	t.Add(s.handshakeCommands()...)
 	t.Add(s.clientCommands()...)
+	s.registerClientUnblock()
 	t.Add(s.infoCommands()...)
 	t.Add(s.serverCommands()...)
 	t.Add(s.slowlogCommands()...)
 	t.Add(s.latencyCommands()...)
 	t.Add(s.commandCommands()...)
 	t.Add(s.configCommands()...)
+	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
+	t.Add(s.memoryCommands()...)
+	t.Add(s.pubsubCommands()...)
+	s.e.SetNotifier(keyspaceNotifier{s})
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -87,4 +92,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
+	s.pubsubResetLocked(cn)
 }

@@ -30,18 +30,16 @@ const (
 	errAuthNoPass = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 )
 
-// authenticate checks user/pass against the default user, the only user until ACLs
-// exist: with no requirepass the default user is "nopass" and any password works, as
-// in Redis.
-func (s *Server) authenticate(cn *conn, user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	if want := *s.requirePass.Load(); want != "" && want != string(pass) {
+// authenticate logs cn in as user if pass is right and the user is on; a failure is
+// recorded in the ACL LOG under the command's name as the client typed it.
+func (s *Server) authenticate(cn *conn, cmdName, user, pass []byte) bool {
+	u := s.acl.Authenticate(user, pass)
+	if u == nil {
+		s.logAuthFailure(cn, cmdName, user)
 		return false
 	}
 	cn.authenticated = true
-	cn.user = "default"
+	cn.user = u
 	return true
 }
 
@@ -54,7 +52,7 @@ func (s *Server) cmdAuth(c *engine.Ctx) {
 	cn := connOf(c)
 	user, pass := []byte("default"), c.Args[1]
 	if len(c.Args) == 2 {
-		if *s.requirePass.Load() == "" {
+		if s.acl.Default.NoPass() {
 			c.Error(errAuthNoPass)
 			return
 		}
@@ -62,7 +60,7 @@ func (s *Server) cmdAuth(c *engine.Ctx) {
 		c.Redact(2)
 		user, pass = c.Args[1], c.Args[2]
 	}
-	if !s.authenticate(cn, user, pass) {
+	if !s.authenticate(cn, c.Args[0], user, pass) {
 		c.Error(errWrongPass)
 		return
 	}
@@ -92,7 +90,7 @@ func (s *Server) cmdHello(c *engine.Ctx) {
 		case c.Is(j, "auth") && more >= 2:
 			c.Redact(j + 1)
 			c.Redact(j + 2)
-			if !s.authenticate(cn, c.Args[j+1], c.Args[j+2]) {
+			if !s.authenticate(cn, c.Args[0], c.Args[j+1], c.Args[j+2]) {
 				c.Error(errWrongPass)
 				return
 			}
@@ -156,11 +154,12 @@ func (s *Server) cmdReset(c *engine.Ctx) {
 	s.removeMonitor(cn)
 	c.DB = s.e.DB(0)
 	c.W.SetProto(2)
-	cn.authenticated = false
-	cn.user = "default"
+	cn.user = s.acl.Default
+	cn.authenticated = !s.acl.DefaultNeedsAuth()
 	cn.multi = nil
 	s.e.Unwatch(&cn.watch)
 	cn.name = ""
+	s.pubsubResetLocked(cn)
 	cn.flags &^= flagReadonly | flagPubsub
 	cn.replyMode = replyOn
 	c.W.Simple("RESET")

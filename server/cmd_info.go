@@ -171,22 +171,18 @@ func (s *Server) port() int {
 func (s *Server) infoClients(b *infoBuilder) {
 	conns := s.liveConns()
 	var maxIn, maxOut int64
-	blocked := 0
 	for _, cl := range conns {
 		maxIn = max(maxIn, int64(cl.qbuf))
 		maxOut = max(maxOut, int64(cl.pendingOutput()))
-		if cl.ctx.Blocked {
-			blocked++
-		}
 	}
 	b.int("connected_clients", int64(len(conns)))
 	b.int("cluster_connections", 0)
 	b.int("maxclients", s.maxClients.Load())
 	b.int("client_recent_max_input_buffer", maxIn)
 	b.int("client_recent_max_output_buffer", maxOut)
-	b.int("blocked_clients", int64(blocked))
+	b.int("blocked_clients", int64(s.e.BlockedClients()))
 	b.int("tracking_clients", 0)
-	b.int("clients_in_timeout_table", 0)
+	b.int("clients_in_timeout_table", int64(s.e.BlockedWithTimeout()))
 }
 
 // humanBytes formats like Redis's bytesToHuman.
@@ -230,20 +226,11 @@ func totalSystemMemory() int64 {
 }
 
 func (s *Server) infoMemory(b *infoBuilder) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	used := int64(ms.HeapAlloc + ms.StackInuse)
-	s.memPeak = max(s.memPeak, used)
-	if s.memStartup == 0 {
-		s.memStartup = used
-	}
-	res := rss()
-	var clientsMem int64
-	for _, cl := range s.liveConns() {
-		clientsMem += int64(cl.qbufCap+cap(cl.w.Bytes())+cl.pendingOutput()) + connOverhead
-	}
-	overhead := s.memStartup + clientsMem
-	dataset := max(used-overhead, 0)
+	m := s.memoryOverhead()
+	used, res := m.total, m.rss
+	s.memPeak = m.peak
+	overhead := m.overheadTotal
+	dataset := m.dataset
 	pct := func(a, b int64) string {
 		if b <= 0 {
 			return "0.00%"
@@ -256,7 +243,7 @@ func (s *Server) infoMemory(b *infoBuilder) {
 		}
 		return fmt.Sprintf("%.2f", float64(a)/float64(b))
 	}
-	allocated, active, resident := int64(ms.HeapAlloc), int64(ms.HeapInuse), int64(ms.HeapSys-ms.HeapReleased)
+	allocated, active, resident := m.allocated, m.active, m.resident
 	sysMem := totalSystemMemory()
 	maxmem := s.maxmemory.Load()
 	b.int("used_memory", used)
@@ -300,11 +287,11 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.int("rss_overhead_bytes", res-resident)
 	b.str("mem_fragmentation_ratio", ratio(res, used))
 	b.int("mem_fragmentation_bytes", res-used)
-	b.int("mem_not_counted_for_evict", 0)
+	b.int("mem_not_counted_for_evict", s.e.MemNotCountedForEvict())
 	b.int("mem_replication_backlog", 0)
 	b.int("mem_total_replication_buffers", 0)
-	b.int("mem_clients_slaves", 0)
-	b.int("mem_clients_normal", clientsMem)
+	b.int("mem_clients_slaves", m.clientsSlaves)
+	b.int("mem_clients_normal", m.clientsNormal)
 	b.int("mem_cluster_links", 0)
 	b.int("mem_aof_buffer", 0)
 	b.str("mem_allocator", runtime.Version())
@@ -397,13 +384,14 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("expire_cycle_cpu_milliseconds", st.ExpireCycleTime.Milliseconds())
 	b.int("evicted_keys", st.EvictedKeys)
 	b.int("evicted_clients", 0)
-	b.int("total_eviction_exceeded_time", 0)
-	b.int("current_eviction_exceeded_time", 0)
+	evTotal, evCurrent := s.e.EvictionExceededTime()
+	b.int("total_eviction_exceeded_time", evTotal.Milliseconds())
+	b.int("current_eviction_exceeded_time", evCurrent.Milliseconds())
 	b.int("keyspace_hits", st.KeyspaceHits)
 	b.int("keyspace_misses", st.KeyspaceMisses)
-	b.int("pubsub_channels", 0)
-	b.int("pubsub_patterns", 0)
-	b.int("pubsubshard_channels", 0)
+	b.int("pubsub_channels", int64(s.PubsubChannels()))
+	b.int("pubsub_patterns", int64(s.PubsubPatterns()))
+	b.int("pubsubshard_channels", int64(s.PubsubShardChannels()))
 	b.int("latest_fork_usec", 0)
 	b.int("total_forks", 0)
 	b.int("migrate_cached_sockets", 0)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"kv/acl"
 	"kv/engine"
 )
 
@@ -37,12 +38,17 @@ func (c *conn) queue(cmd *engine.Command, args [][]byte) {
 		c.reject("ERR Command not allowed inside a transaction")
 		return
 	}
+	c.w.Simple("QUEUED")
+	if c.multi.aborted || c.watch.Dirty {
+		// EXEC can only fail now: keeping what a pipelining client sends after the
+		// failure would only cost memory (Redis's queueMultiCommand does the same).
+		return
+	}
 	cp := make([][]byte, len(args))
 	for i, a := range args {
 		cp[i] = append([]byte(nil), a...)
 	}
 	c.multi.queued = append(c.multi.queued, queuedCmd{cmd: cmd, args: cp})
-	c.w.Simple("QUEUED")
 }
 
 func (s *Server) cmdMulti(c *engine.Ctx) {
@@ -106,11 +112,25 @@ func (s *Server) cmdExec(c *engine.Ctx) {
 	s.e.Unwatch(&cn.watch)
 	execCmd, execArgs := c.Cmd, c.Args
 	c.FixTime(c.Now)
+	// The queued commands must each answer now: blocking ones behave as timed out.
+	// The engine propagates their effects as one unit, wrapped in MULTI/EXEC when
+	// there are several, because they all run inside this EXEC's Exec.
+	denied := c.DenyBlocking
+	c.DenyBlocking = true
 	c.W.Array(len(m.queued))
 	for _, q := range m.queued {
 		c.Cmd, c.Args = q.cmd, q.args
+		// Rules may have changed since the command was queued.
+		if err := acl.CheckCommand(cn.user, q.cmd, q.args); err != nil {
+			d := err.(*acl.Denied)
+			s.logDenied(cn, d, acl.CtxMulti, q.args)
+			c.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+				"This command is no longer allowed for the following reason: " + d.ExecReason())
+			continue
+		}
 		s.e.Exec(c)
 	}
+	c.DenyBlocking = denied
 	c.UnfixTime()
 	c.Cmd, c.Args = execCmd, execArgs
 }

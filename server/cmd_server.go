@@ -186,6 +186,8 @@ func (s *Server) pauseClients(end time.Time, all bool) {
 	if p.end.IsZero() {
 		p.end, p.all = end, all
 		p.changed = make(chan struct{})
+		// The dataset must stand still while clients are paused: no evictions.
+		s.e.Settings.EvictionPaused = true
 	} else {
 		p.all = p.all || all
 		if end.After(p.end) {
@@ -218,6 +220,7 @@ func (s *Server) unpauseClients() {
 		p.timer = nil
 	}
 	p.end = time.Time{}
+	s.e.Settings.EvictionPaused = false
 	close(p.changed)
 	p.changed = nil
 }
@@ -259,10 +262,7 @@ func (s *Server) pausedFor(c *conn, cmd *engine.Command) bool {
 // protectedModeRefusal is the error Redis sends a non-loopback client when protected
 // mode is on and the default user has no password; "" lets the client in.
 func (s *Server) protectedModeRefusal(nc net.Conn) string {
-	if !s.protectedMode.Load() || *s.requirePass.Load() != "" {
-		return ""
-	}
-	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+	if protectedModeDenies(s.protectedMode.Load(), s.acl.DefaultNoPass(), nc.RemoteAddr()) {
 		return deniedMessage
 	}
 	return ""
@@ -274,7 +274,7 @@ const deniedMessage = "DENIED Redis is running in protected mode because protect
 	"1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. " +
 	"2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
 	"3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
-	"4) Set up an authentication password for the default user. " +
+	"4) Setup a an authentication password for the default user. " +
 	"NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
 // --- SHUTDOWN ---

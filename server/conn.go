@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/engine"
 	"kv/resp"
 )
@@ -24,6 +25,7 @@ type conn struct {
 	nc   net.Conn
 	id   int64
 	rd   *resp.Reader
+	in   *blockReader // what rd reads: the socket, plus what arrived while blocked
 	w    *resp.Writer // this connection's own replies, written during its batch
 	ctx  *engine.Ctx
 	born time.Time
@@ -33,7 +35,7 @@ type conn struct {
 	libName       string
 	libVer        string
 	authenticated bool
-	user          string
+	user          *acl.User
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
@@ -41,7 +43,9 @@ type conn struct {
 	flags         connFlags
 	watch         engine.WatchSet
 	multi         *multiState
+	subs          connSubs     // pub/sub subscriptions (pubsub.go)
 	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW      *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -63,6 +67,9 @@ type conn struct {
 	quit    chan struct{}
 	closed  atomic.Bool
 	outPeak atomic.Int64
+
+	// unblocked is signalled when the engine ends this connection's block.
+	unblocked chan struct{}
 }
 
 type replyMode uint8
@@ -107,12 +114,15 @@ func newConn(s *Server, nc net.Conn) *conn {
 		born:       time.Now(),
 		lastActive: time.Now(),
 		wake:       make(chan struct{}, 1),
+		unblocked:  make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 	}
-	c.user = "default"
+	c.user = s.acl.Default
+	c.authenticated = !s.acl.DefaultNeedsAuth()
 	c.lastCmd = "NULL"
 	c.addr, c.laddr, c.fd = connAddrs(nc)
-	c.rd = resp.NewReader(countingReader{nc, &s.stats}, c.readLimits())
+	c.in = &blockReader{nc: nc, src: countingReader{nc, &s.stats}}
+	c.rd = resp.NewReader(c.in, c.readLimits())
 	c.limitsGen = s.limitsGen.Load()
 	c.ctx = s.e.NewCtx(c.w, c)
 	return c
@@ -150,6 +160,9 @@ func (c *conn) serve() {
 			e.Lock()
 		}
 		c.s.current = c
+		if e.Settings.Maxmemory > 0 {
+			e.RefreshMemory()
+		}
 		c.process(args)
 		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
 			if n%maxBatch == 0 {
@@ -174,11 +187,13 @@ func (c *conn) serve() {
 		c.idleExempt = c.flags&(flagPubsub|flagMonitor|flagReplica|flagMaster) != 0
 		c.qbuf, c.qbufCap, c.argvMem = c.rd.Buffered(), c.rd.QueryBufferSize(), 0
 		c.s.current = nil
+		// Read under the lock: once it is released another client may serve this one.
+		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
 			return
 		}
-		if c.ctx.Blocked {
+		if blocked {
 			if !c.waitUnblocked() {
 				return
 			}
@@ -249,7 +264,23 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if err := acl.CheckCommand(c.user, cmd, args); err != nil {
+		ctx := acl.CtxToplevel
+		if c.multi != nil {
+			ctx = acl.CtxMulti
+		}
+		c.s.logDenied(c, err.(*acl.Denied), ctx, args)
+		c.reject(err.Error())
+		cmd.Stats.RejectedCalls++
+		return
+	}
+	if c.pubsubContextDenied(cmd, args) {
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
+		return
+	}
+	if e.Settings.Maxmemory > 0 && c.oomReject(cmd) {
 		return
 	}
 	if c.multi != nil && !runsInsideMulti(cmd) {
@@ -265,6 +296,7 @@ func (c *conn) process(args [][]byte) {
 
 // applyReplyMode drops the reply just written when CLIENT REPLY OFF or SKIP says so.
 func (c *conn) applyReplyMode(before int) {
+	defer c.flushOwnPushes()
 	switch c.replyMode {
 	case replyOn:
 		return
@@ -281,10 +313,11 @@ func (c *conn) applyReplyMode(before int) {
 }
 
 // authRequired reports whether the client must authenticate before running commands
-// other than AUTH/HELLO: the default user has a password and this client has not
-// given it. Safe from the connection's own goroutine without the engine lock.
+// other than AUTH/HELLO: the default user has a password or is off, and this client
+// has not authenticated (Redis's authRequired). Safe from the connection's own
+// goroutine without the engine lock.
 func (c *conn) authRequired() bool {
-	return !c.authenticated && *c.s.requirePass.Load() != ""
+	return !c.authenticated && c.s.acl.DefaultNeedsAuth()
 }
 
 // readLimits are the request limits for this connection under the server's settings.
@@ -321,8 +354,14 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 }
 
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
-// transaction, as Redis's flagTransaction does.
+// transaction, as Redis's flagTransaction does; a rejected EXEC ends it at once, with
+// the reason inside EXECABORT (Redis's execCommandAbort).
 func (c *conn) reject(msg string) {
+	if c.multi != nil && c.lastCmd == "exec" {
+		c.multi = nil
+		c.s.e.Unwatch(&c.watch)
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
 	if c.multi != nil {
@@ -362,7 +401,7 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 		return false
 	}
 	if c == c.s.current {
-		fn(c.w)
+		fn(c.pushWriter())
 		return true
 	}
 	c.pushW.SetProto(c.w.Proto())
@@ -382,6 +421,37 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 	default:
 	}
 	return true
+}
+
+// pushWriter is where out-of-band data for this connection goes while it runs its
+// own command: pushes reach the client even under CLIENT REPLY OFF/SKIP, which only
+// silence replies (Redis's CLIENT_PUSHING), so then they wait apart from the reply
+// and applyReplyMode puts them back after dropping it. Engine lock held.
+func (c *conn) pushWriter() *resp.Writer {
+	if c.replyMode == replyOn {
+		return c.w
+	}
+	if c.ownPushW == nil {
+		c.ownPushW = resp.NewWriter()
+	}
+	c.ownPushW.SetProto(c.w.Proto())
+	return c.ownPushW
+}
+
+// flushOwnPushes moves pushes kept apart by pushWriter into the reply stream.
+func (c *conn) flushOwnPushes() {
+	if c.ownPushW != nil && c.ownPushW.Len() > 0 {
+		c.w.Raw(c.ownPushW.Bytes())
+		c.ownPushW.Reset()
+	}
+}
+
+// dropOutput discards output that will never be written (the connection was dropped
+// for its output buffer limit), so the memory goes now rather than at cleanup.
+func (c *conn) dropOutput() {
+	c.outMu.Lock()
+	c.out, c.spare = nil, nil
+	c.outMu.Unlock()
 }
 
 // pendingOutput is the number of reply bytes not yet written to the socket.
@@ -449,11 +519,8 @@ func (c *conn) cleanup() {
 	c.close()
 	c.s.e.Lock()
 	c.s.e.Unwatch(&c.watch)
+	c.s.e.Unblock(c.ctx)
 	c.s.connClosedLocked(c)
 	c.s.e.Unlock()
 	c.s.removeConn(c)
 }
-
-// waitUnblocked is replaced by the blocking-operations support; until a command can
-// block, a blocked context is a bug.
-func (c *conn) waitUnblocked() bool { return false }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/acl"
 	"kv/config"
 	"kv/engine"
 	"kv/resp"
@@ -81,9 +83,18 @@ type Server struct {
 	// latency-tracking-info-percentiles
 	latencyPercentiles []float64
 	maxmemory          atomic.Int64
+	memLimit           memLimitState
+	evicting           atomic.Bool
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
 	cfg                *config.Config
+	// acl holds the users; guarded by the engine lock (see package acl).
+	acl *acl.ACL
+	// The TLS configuration new TLS clients get, and why the last reload failed.
+	tlsConf atomic.Pointer[tls.Config]
+	tlsErr  atomic.Pointer[error]
+
+	ps pubsubState // guarded by the engine lock
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -157,8 +168,15 @@ func New(opts Options) (*Server, error) {
 		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
 		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
 	}
+	s.e.SetMemNotCounted(s.memNotCountedForEvict)
+	s.e.SampleMemory()
+	s.memStartup = s.e.UsedMemory()
 	s.applyConfig()
 	s.registerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
 	return s, nil
 }
@@ -209,7 +227,11 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
-	if tc, ok := nc.(*net.TCPConn); ok {
+	raw := nc
+	if tc, ok := nc.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tc, ok := raw.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 		_ = tc.SetKeepAlivePeriod(300 * time.Second)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -490,7 +491,14 @@ func TestServeProcess(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	conf := filepath.Join(dir, "kv.toml")
-	if err := os.WriteFile(conf, []byte("port = 0\nmaxmemory = \"2mb\"\nhash-max-ziplist-entries = 7\n"), 0o644); err != nil {
+	// port 0 disables plain TCP, as in Redis, so take a port that is free now.
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := probe.Addr().(*net.TCPAddr).Port
+	probe.Close()
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("port = %d\nmaxmemory = \"2mb\"\nhash-max-ziplist-entries = 7\n", port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(dir, "bad.toml")

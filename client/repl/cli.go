@@ -184,8 +184,15 @@ func (s *session) connect(force, quiet bool) error {
 		s.host, s.port = h, atoi(p)
 	}
 	addr := joinHostPort(s.host, s.port)
+	tlsConf, err := o.TLSConfig(s.host)
+	if err != nil {
+		if !quiet {
+			s.errorf("Could not negotiate a TLS connection: %v\n", err)
+		}
+		return err
+	}
 	c, err := client.Dial(ctx, client.Options{Addr: addr, Username: o.User, Password: o.Password,
-		DB: s.inputDB, DialTimeout: 10 * time.Second, OnPush: s.onPush})
+		DB: s.inputDB, DialTimeout: 10 * time.Second, OnPush: s.onPush, TLS: tlsConf})
 	if err != nil {
 		if !quiet {
 			var he *client.HandshakeError

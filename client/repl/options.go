@@ -15,10 +15,16 @@ type Options struct {
 	Port     int
 	Password string
 	User     string
-	DB       int
-	Resp2    bool
-	Resp3    int // 0 unset, 1 asked with -3, 2 implied by --json
-	Output   Output
+	// TLS: --tls, --cacert, --cert, --key, --sni, --insecure as redis-cli takes them.
+	TLS       bool
+	CACert    string
+	Cert, Key string
+	SNI       string
+	Insecure  bool
+	DB        int
+	Resp2     bool
+	Resp3     int // 0 unset, 1 asked with -3, 2 implied by --json
+	Output    Output
 	// OutputSet is true when --raw, --no-raw, --csv or --json chose the output
 	// explicitly; otherwise it follows whether stdout is a terminal.
 	OutputSet bool
@@ -98,6 +104,18 @@ func ParseOptions(args []string) (*Options, error) {
 			o.Password, _ = next()
 		case a == "--user" && !last:
 			o.User, _ = next()
+		case a == "--tls":
+			o.TLS = true
+		case a == "--insecure":
+			o.Insecure = true
+		case a == "--cacert" && !last:
+			o.CACert, _ = next()
+		case a == "--cert" && !last:
+			o.Cert, _ = next()
+		case a == "--key" && !last:
+			o.Key, _ = next()
+		case a == "--sni" && !last:
+			o.SNI, _ = next()
 		case a == "-u" && !last:
 			v, _ := next()
 			if err := o.parseURI(v); err != nil {
