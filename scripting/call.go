@@ -71,6 +71,10 @@ func (v *vm) redisGenericCommand(L *lua.LState, raise bool) int {
 		return fail("ERR Write commands are not allowed from read-only scripts.")
 	case cmd.Flags&engine.FlagWrite != 0 && !r.wrote.Load() && e.Replica && !r.caller.FromMaster:
 		return fail("READONLY You can't write against a read only replica.")
+	case cmd.Flags&engine.FlagDenyOOM != 0 && !r.allowOOM && !r.wrote.Load() && !r.caller.FromMaster && e.OOMAtCommandStart():
+		// Over maxmemory when the script started and nothing written yet: refuse, as
+		// Redis's scriptVerifyOOM does; once a script wrote it must be let finish.
+		return fail(engine.ErrOOM)
 	}
 	if cmd.Flags&engine.FlagWrite != 0 {
 		r.wrote.Store(true)

@@ -23,9 +23,11 @@ type run struct {
 	w      *resp.Writer // replies of redis.call, in the script's RESP version
 	flags  scriptFlags  // declared flags (flagEvalCompat for plain EVAL)
 	ro     bool         // EVAL_RO, FCALL_RO or no-writes
-	args   [][]byte     // the caller's command, for FUNCTION STATS
-	timer  *time.Timer  // turns the engine busy after busy-reply-threshold
-	start  time.Time
+	// allowOOM lets deny-oom commands run over maxmemory (the allow-oom flag).
+	allowOOM bool
+	args     [][]byte    // the caller's command, for FUNCTION STATS
+	timer    *time.Timer // turns the engine busy after busy-reply-threshold
+	start    time.Time
 	// replFlags are what redis.set_repl chose; kv always propagates effects.
 	replFlags int
 
@@ -148,6 +150,12 @@ func (s *Scripting) prepare(c *engine.Ctx, flags scriptFlags, ro bool) bool {
 	if flags&flagEvalCompat != 0 {
 		return true
 	}
+	// Redis derives EVAL's and FCALL's command flags from the script's: without
+	// allow-oom or no-writes the call is deny-oom and refused before it runs.
+	if flags&(flagAllowOOM|flagNoWrites) == 0 && !c.FromMaster && c.E.OOMAtCommandStart() {
+		c.Error(engine.ErrOOM)
+		return false
+	}
 	if flags&flagNoWrites == 0 {
 		if c.E.Replica && !c.FromMaster {
 			c.Error("READONLY Can not run script with write flag on readonly replica")
@@ -165,6 +173,7 @@ func (s *Scripting) newRun(c *engine.Ctx, v *vm, name string, flags scriptFlags,
 	r := &run{vm: v, caller: c, ctx: s.sctx, w: s.sw, flags: flags, eval: v.eval, name: name,
 		args: c.Args, start: time.Now(), startMs: time.Now().UnixMilli(), replFlags: replAll}
 	r.ro = ro || (flags&flagEvalCompat == 0 && flags&flagNoWrites != 0)
+	r.allowOOM = flags&flagEvalCompat == 0 && flags&flagAllowOOM != 0
 	r.w.Reset()
 	r.w.SetProto(2)
 	sc := r.ctx
