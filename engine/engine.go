@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"kv/resp"
@@ -52,7 +51,9 @@ type Stats struct {
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
 type Engine struct {
-	mu sync.Mutex
+	// sem is the engine lock: a one-slot channel, full while held (see busy.go).
+	sem  chan struct{}
+	busy busyState
 
 	dbs      []*DB
 	commands *Table
@@ -123,6 +124,8 @@ func New(opts Options) *Engine {
 		e.dbs[i].e = e
 	}
 	e.watches.init()
+	e.sem = make(chan struct{}, 1)
+	e.busy.init()
 	e.blocking.init()
 	e.mem.init()
 	e.setClock(e.NowMs())
@@ -131,10 +134,10 @@ func New(opts Options) *Engine {
 }
 
 // Lock takes the engine lock.
-func (e *Engine) Lock() { e.mu.Lock() }
+func (e *Engine) Lock() { e.sem <- struct{}{} }
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { e.mu.Unlock() }
+func (e *Engine) Unlock() { <-e.sem }
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }

@@ -154,7 +154,15 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
-		e.Lock()
+		if !e.LockUnlessBusy() {
+			if c.serveBusy(args) {
+				if err := c.flush(); err != nil || c.closeAfter {
+					return
+				}
+				continue
+			}
+			e.Lock()
+		}
 		c.s.current = c
 		if e.Settings.Maxmemory > 0 {
 			e.RefreshMemory()
