@@ -26,6 +26,7 @@ func (s *Server) registerCommands() {
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.persistCommands()...)
 	t.Add(s.syncCommands()...)
+	t.Add(s.replCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -91,4 +92,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
+	s.replConnClosed(cn)
 }

@@ -11,6 +11,7 @@ func (s *Server) startCron() {
 		return
 	}
 	s.cronOnce.Do(func() {
+		s.startConfiguredReplication()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -24,6 +25,7 @@ func (s *Server) startCron() {
 func (s *Server) cron(period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
+	tick := 0
 	for {
 		select {
 		case <-s.done:
@@ -35,6 +37,8 @@ func (s *Server) cron(period time.Duration) {
 		s.e.ActiveExpireCycle(period)
 		// Finish resizes nobody's accesses are driving, so sparse tables shrink.
 		s.e.ActiveRehash(time.Millisecond)
+		tick++
+		s.replCron(time.Now(), tick)
 		s.e.Unlock()
 	}
 }

@@ -92,6 +92,7 @@ type Server struct {
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
 	persist persistState
+	repl    replState
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -165,8 +166,12 @@ func New(opts Options) (*Server, error) {
 		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
 		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
 	}
+	s.repl.init()
+	// A replica keeps expired keys from its file for its master to expire.
+	s.e.Replica = s.cfg.Replicaof.Get().Host != ""
 	s.applyConfig()
 	s.registerCommands()
+	s.e.SetPropagator(s)
 	if err := s.initACL(); err != nil {
 		return nil, err
 	}
@@ -276,6 +281,12 @@ func (s *Server) Close() error {
 			c.close()
 		}
 		s.connsMu.Unlock()
+		s.e.Lock()
+		if l := s.repl.link; l != nil {
+			l.halt()
+		}
+		s.disconnectReplicas()
+		s.e.Unlock()
 	})
 	s.wg.Wait()
 	return nil
