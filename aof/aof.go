@@ -39,6 +39,11 @@ type Options struct {
 	Log       *slog.Logger
 	// Fatal ends the process after a write error under appendfsync always.
 	Fatal func(error)
+	// Shared says the engine's propagator is not the AOF's to install: the owner
+	// installed one fan-out point that reads Appender() and feeds the AOF from the same
+	// propagated stream as its other consumers (replication), so they never disagree.
+	// Without it the running appender is the engine's propagator.
+	Shared bool
 }
 
 // AOF is the multi-part append-only file of one server: its manifest, the appender
@@ -216,12 +221,16 @@ func (a *AOF) install(ap *Appender) {
 	ap.Fatal = a.o.Fatal
 	ap.OnWrite = func(n int64) { a.CurrentSize.Add(n) }
 	a.app.Store(ap)
-	a.e.SetPropagator(ap)
+	if !a.o.Shared {
+		a.e.SetPropagator(ap)
+	}
 }
 
 func (a *AOF) uninstall() *Appender {
 	ap := a.app.Swap(nil)
-	a.e.SetPropagator(nil)
+	if !a.o.Shared {
+		a.e.SetPropagator(nil)
+	}
 	return ap
 }
 

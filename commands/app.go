@@ -23,6 +23,7 @@ func App() *cli.App {
 		Version: Version,
 		Commands: []*cli.Command{
 			serveCommand(),
+			replicaofCommand(),
 			cliCommand(),
 			benchCommand(),
 			sentinelCommand(),

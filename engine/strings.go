@@ -742,9 +742,11 @@ func cmdIncrByFloat(c *Ctx) {
 	}
 	out := ldFormatHuman(sum)
 	if o != nil {
-		lru := o.LRU
+		// Replaced in place: the access time and the snapshot stamp stay, or a running
+		// snapshot would emit the key a second time.
+		lru, gen := o.LRU, o.Gen
 		*o = NewRawString(out)
-		o.LRU = lru
+		o.LRU, o.Gen = lru, gen
 		c.Changed(key)
 	} else {
 		c.AddKey(key, NewRawString(out))

@@ -31,6 +31,7 @@ func (s *Server) initAOF() {
 		KeepFiles: cfg.AOFDisableAutoGC.Get,
 		RDB:       s.saveOptions,
 		Log:       s.log,
+		Shared:    true, // Server.Propagate feeds the appender
 		Fatal: func(err error) {
 			s.log.Error("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...", "err", err)
 			os.Exit(1)
@@ -57,7 +58,10 @@ func (s *Server) loadAOFAtStart() error {
 	}
 	if !s.aof.Manifest().Empty() {
 		start := time.Now()
+		// The replay must write nothing back, to the AOF or to a backlog.
+		s.e.SetPropagator(nil)
 		st, err := s.aof.Load(s.cfg.AOFLoadTruncated.Get())
+		s.e.SetPropagator(s)
 		if err != nil && !errors.Is(err, aof.ErrNoAOF) {
 			return fmt.Errorf("loading the append only file: %w", err)
 		}
@@ -199,9 +203,7 @@ func (s *Server) debugLoadAOF(c *engine.Ctx) {
 	_ = s.aof.DeleteHistory()
 	s.e.SetPropagator(nil)
 	_, err := s.aof.Load(s.cfg.AOFLoadTruncated.Get())
-	if ap != nil {
-		s.e.SetPropagator(ap)
-	}
+	s.e.SetPropagator(s)
 	if err != nil && !errors.Is(err, aof.ErrNoAOF) {
 		// Redis exits: the dataset is gone and the files cannot give it back.
 		s.log.Error("DEBUG LOADAOF failed", "err", err)

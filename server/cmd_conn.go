@@ -30,6 +30,7 @@ func (s *Server) registerCommands() {
 	t.Add(s.syncCommands()...)
 	t.Add(s.pubsubCommands()...)
 	s.e.SetNotifier(keyspaceNotifier{s})
+	t.Add(s.replCommands()...)
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -96,4 +97,5 @@ func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
 	s.pubsubResetLocked(cn)
+	s.replConnClosed(cn)
 }

@@ -348,9 +348,9 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.str("instantaneous_input_repl_kbps", "0.00")
 	b.str("instantaneous_output_repl_kbps", "0.00")
 	b.int("rejected_connections", s.stats.rejected.Load())
-	b.int("sync_full", 0)
-	b.int("sync_partial_ok", 0)
-	b.int("sync_partial_err", 0)
+	b.int("sync_full", s.repl.syncFull)
+	b.int("sync_partial_ok", s.repl.syncPartialOK)
+	b.int("sync_partial_err", s.repl.syncPartialErr)
 	b.int("expired_keys", st.ExpiredKeys)
 	b.f("expired_stale_perc", "%.2f", st.ExpiredStalePerc*100)
 	b.int("expired_time_cap_reached_count", st.ExpiredTimeCapReachedCount)
@@ -387,21 +387,6 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("io_threaded_writes_processed", 0)
 	b.int("reply_buffer_shrinks", 0)
 	b.int("reply_buffer_expands", 0)
-}
-
-// infoReplication reports a master without replicas until replication lands.
-func (s *Server) infoReplication(b *infoBuilder) {
-	b.str("role", "master")
-	b.int("connected_slaves", 0)
-	b.str("master_failover_state", "no-failover")
-	b.str("master_replid", s.runID)
-	b.str("master_replid2", strings.Repeat("0", 40))
-	b.int("master_repl_offset", 0)
-	b.int("second_repl_offset", -1)
-	b.int("repl_backlog_active", 0)
-	b.int("repl_backlog_size", 1048576)
-	b.int("repl_backlog_first_byte_offset", 0)
-	b.int("repl_backlog_histlen", 0)
 }
 
 func (s *Server) infoCPU(b *infoBuilder) {

@@ -237,7 +237,7 @@ func (s *Server) pausedFor(c *conn, cmd *engine.Command) bool {
 		s.unpauseClients()
 		return false
 	}
-	if c.flags&flagReplica != 0 {
+	if c.flags&(flagReplica|flagMaster) != 0 {
 		return false
 	}
 	if p.all {

@@ -43,13 +43,19 @@ type conn struct {
 	// (SYNC streams a snapshot on it), outside the engine lock.
 	handoff     func(nc net.Conn, err error)
 	replCapaEOF bool // REPLCONF capa eof: the peer reads EOF-marker payloads
-	replyMode   replyMode
-	flags       connFlags
-	watch       engine.WatchSet
-	multi       *multiState
-	subs        connSubs     // pub/sub subscriptions (pubsub.go)
-	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
-	ownPushW    *resp.Writer // pushes to this connection while its replies are off (pushWriter)
+	// REPLCONF capa psync2, listening-port, ip-address: what a replica told us.
+	replCapaPsync2 bool
+	replPort       int
+	replIP         string
+	// woff is the replication offset after this client's last command (WAIT).
+	woff      int64
+	replyMode replyMode
+	flags     connFlags
+	watch     engine.WatchSet
+	multi     *multiState
+	subs      connSubs     // pub/sub subscriptions (pubsub.go)
+	pushW     *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW  *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -287,7 +293,13 @@ func (c *conn) process(args [][]byte) {
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
 		return
 	}
+	// Redis's order: the memory check before min-replicas and the read-only replica.
 	if e.Settings.Maxmemory > 0 && c.oomReject(cmd) {
+		return
+	}
+	if msg := c.s.replRefuses(c, cmd); msg != "" {
+		c.reject(msg)
+		cmd.Stats.RejectedCalls++
 		return
 	}
 	if c.multi != nil && !runsInsideMulti(cmd) {
@@ -298,6 +310,7 @@ func (c *conn) process(args [][]byte) {
 	c.ctx.Args = args
 	before := c.w.Len()
 	e.Exec(c.ctx)
+	c.woff = c.s.repl.offset
 	c.applyReplyMode(before)
 }
 

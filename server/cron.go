@@ -11,6 +11,7 @@ func (s *Server) startCron() {
 		return
 	}
 	s.cronOnce.Do(func() {
+		s.startConfiguredReplication()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -24,6 +25,7 @@ func (s *Server) startCron() {
 func (s *Server) cron(period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
+	tick := 0
 	for {
 		select {
 		case <-s.done:
@@ -37,6 +39,8 @@ func (s *Server) cron(period time.Duration) {
 		s.e.ActiveRehash(time.Millisecond)
 		s.memoryCron()
 		s.aofCronLocked()
+		tick++
+		s.replCron(time.Now(), tick)
 		s.e.Unlock()
 		s.aofTick()
 	}

@@ -56,6 +56,7 @@ func (s *Server) saveOptions() rdb.SaveOptions {
 		Compress: s.cfg.Rdbcompression.Get(),
 		Checksum: s.cfg.Rdbchecksum.Get(),
 		Version:  s.version(),
+		Aux:      s.replAux(),
 	}
 }
 
@@ -269,6 +270,7 @@ func (s *Server) loadLocked() error {
 		return fmt.Errorf("loading %s: %w", path, err)
 	}
 	s.persist.loadKeys, s.persist.loadExpired = st.Keys, st.Expired
+	s.replLoaded(st.Aux)
 	if st.SkippedFunctions > 0 {
 		s.log.Warn("function libraries in the RDB file were skipped: no function engine", "count", st.SkippedFunctions)
 	}

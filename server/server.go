@@ -96,6 +96,7 @@ type Server struct {
 	tlsErr  atomic.Pointer[error]
 	persist persistState
 	aof     *aof.AOF
+	repl    replState
 
 	ps pubsubState // guarded by the engine lock
 }
@@ -174,8 +175,12 @@ func New(opts Options) (*Server, error) {
 	s.e.SetMemNotCounted(s.memNotCountedForEvict)
 	s.e.SampleMemory()
 	s.memStartup = s.e.UsedMemory()
+	s.repl.init()
+	// A replica keeps expired keys from its file for its master to expire.
+	s.e.Replica = s.cfg.Replicaof.Get().Host != ""
 	s.applyConfig()
 	s.registerCommands()
+	s.e.SetPropagator(s)
 	if err := s.initACL(); err != nil {
 		return nil, err
 	}
@@ -286,6 +291,12 @@ func (s *Server) Close() error {
 			c.close()
 		}
 		s.connsMu.Unlock()
+		s.e.Lock()
+		if l := s.repl.link; l != nil {
+			l.halt()
+		}
+		s.disconnectReplicas()
+		s.e.Unlock()
 	})
 	s.wg.Wait()
 	return nil
