@@ -371,7 +371,15 @@ func (s *Server) fullSyncFromMaster(l *masterLink, nc net.Conn, br *bufio.Reader
 		s.createBacklog()
 		r.cacheValid = err == nil
 		r.seldb = -1
+		// The stream continues in the database the payload says was selected at its
+		// offset (repl-stream-db), as Redis's replicationCreateMasterClient selects it.
+		// A top-level master starts its stream with a SELECT anyway, but a replica
+		// serving a sub-replica relays its master's stream unchanged, so without this a
+		// chained replica applies everything up to the next SELECT in database 0.
 		r.masterDB = 0
+		if db, perr := strconv.Atoi(st.Aux["repl-stream-db"]); err == nil && perr == nil && s.e.DB(db) != nil {
+			r.masterDB = db
+		}
 		if err != nil {
 			return fmt.Errorf("loading the master's payload: %w", err)
 		}
