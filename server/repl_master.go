@@ -154,6 +154,22 @@ func (s *Server) cmdSync(c *engine.Ctx) {
 	if cn.flags&flagReplica != 0 {
 		return // already a replica: ignore, as Redis does
 	}
+	isPsync := c.Is(0, "psync")
+	// A failover request promotes us before the link checks, as in Redis's
+	// syncCommand: the old master dropped its replicas (our link among them) just
+	// before sending it, so our link is usually already down.
+	if isPsync && len(c.Args) > 3 && c.Is(3, "failover") {
+		if string(c.Args[1]) != r.replid {
+			c.Error("ERR PSYNC FAILOVER replid must match my replid.")
+			return
+		}
+		s.log.Info("failover request received: promoting", "replid", r.replid)
+		s.unsetMaster()
+	}
+	if r.failover.state != failoverNone {
+		c.Error("NOMASTERLINK Can't SYNC while failing over")
+		return
+	}
 	if r.masterHost != "" && !s.linkUp() {
 		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
@@ -162,16 +178,7 @@ func (s *Server) cmdSync(c *engine.Ctx) {
 		c.Error("ERR SYNC and PSYNC are invalid with pending output")
 		return
 	}
-	isPsync := c.Is(0, "psync")
 	if isPsync {
-		if len(c.Args) > 3 && c.Is(3, "failover") {
-			if string(c.Args[1]) != r.replid {
-				c.Error("ERR PSYNC FAILOVER replid must match my replid.")
-				return
-			}
-			s.log.Info("failover request received: promoting", "replid", r.replid)
-			s.unsetMaster()
-		}
 		if s.tryPartialResync(cn, c) {
 			r.syncPartialOK++
 			return

@@ -376,12 +376,14 @@ func startKVDir(t *testing.T, dir string, settings ...string) (*kvtest.Server, *
 			t.Fatal(err)
 		}
 	}
-	s := kvtest.Start(t, func(o *server.Options) { o.Config = cfg })
+	s := kvtest.Start(t, func(o *server.Options) { o.Config = cfg; o.Logger = testLogger(t) })
 	return s, newNode(t, s.Addr)
 }
 
 func TestReplicationPartialResyncAfterReplicaRestart(t *testing.T) {
-	m := startReplKV(t, "repl-diskless-sync-delay", "0")
+	// The backlog must hold everything written while the replica is down (over 1mb,
+	// the default, in 2s on a fast machine), or the resync is rightly a full one.
+	m := startReplKV(t, "repl-diskless-sync-delay", "0", "repl-backlog-size", "64mb")
 	dir := t.TempDir()
 	host, port, _ := net.SplitHostPort(m.addr)
 	rs, r := startKVDir(t, dir, "replicaof", host+" "+port)
@@ -507,7 +509,7 @@ func TestReplicationFailover(t *testing.T) {
 	runWorkload(t, m, 2, 200*time.Millisecond)
 	waitSynced(t, m, r)
 	mustDo(t, m, "FAILOVER")
-	replWaitFor(t, "the roles to switch", 20*time.Second, func() bool {
+	replWaitFor(t, "the roles to switch", 60*time.Second, func() bool {
 		return m.info(t, "role") == "slave" && r.info(t, "role") == "master" && m.info(t, "master_link_status") == "up" &&
 			m.info(t, "master_failover_state") == "no-failover"
 	})
