@@ -33,6 +33,7 @@ type Ctx struct {
 	dirty          int
 	rewritten      [][][]byte
 	forcePropagate bool
+	replicasOnly   bool
 	redacted       []int
 }
 
@@ -98,6 +99,11 @@ func (c *Ctx) AddDirty(n int) { c.dirty += n }
 // ForcePropagation makes the command reach the AOF and replicas even if it changed
 // nothing (FLUSHDB on an empty database still empties the replica's).
 func (c *Ctx) ForcePropagation() { c.forcePropagate = true }
+
+// PropagateToReplicas sends the command as it is to replicas but not to the AOF, as
+// Redis's forceCommandPropagation(c, PROPAGATE_REPL) for PUBLISH: a replica's
+// subscribers get the message, and a reload does not publish it again.
+func (c *Ctx) PropagateToReplicas() { c.replicasOnly = true }
 
 // Propagate replaces what this command sends to the AOF and replicas: each call adds
 // one command, so a handler can turn EXPIRE into PEXPIREAT or SPOP into SREM.

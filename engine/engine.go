@@ -22,6 +22,13 @@ type Propagator interface {
 	Propagate(db int, args [][]byte)
 }
 
+// ReplicaPropagator is a Propagator that also takes effects meant for replicas only
+// (PUBLISH; Ctx.PropagateToReplicas). They come in the same units, in order with the
+// rest; a Propagator without this method does not receive them.
+type ReplicaPropagator interface {
+	PropagateReplicas(db int, args [][]byte)
+}
+
 // KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
 type KeyspaceNotifier interface {
 	NotifyKeyspaceEvent(class EventClass, event string, key []byte, db int)
@@ -181,8 +188,9 @@ type propagationUnit struct {
 }
 
 type pendingEffect struct {
-	db   int
-	args [][]byte
+	db           int
+	args         [][]byte
+	replicasOnly bool
 }
 
 func (u *propagationUnit) Propagate(db int, args [][]byte) {
@@ -190,7 +198,24 @@ func (u *propagationUnit) Propagate(db int, args [][]byte) {
 		u.out.Propagate(db, args)
 		return
 	}
-	u.pending = append(u.pending, pendingEffect{db, args})
+	u.pending = append(u.pending, pendingEffect{db: db, args: args})
+}
+
+// propagateReplicas is Propagate for an effect meant for replicas only.
+func (u *propagationUnit) propagateReplicas(db int, args [][]byte) {
+	if u.depth == 0 {
+		u.deliver(pendingEffect{db: db, args: args, replicasOnly: true})
+		return
+	}
+	u.pending = append(u.pending, pendingEffect{db: db, args: args, replicasOnly: true})
+}
+
+func (u *propagationUnit) deliver(ef pendingEffect) {
+	if !ef.replicasOnly {
+		u.out.Propagate(ef.db, ef.args)
+	} else if rp, ok := u.out.(ReplicaPropagator); ok {
+		rp.PropagateReplicas(ef.db, ef.args)
+	}
 }
 
 // enter starts a command; leave ends it and, for the outermost, delivers the unit.
@@ -213,12 +238,14 @@ func (u *propagationUnit) leave() {
 	}
 	if len(p) == 1 || u.noWrap {
 		for _, ef := range p {
-			u.out.Propagate(ef.db, ef.args)
+			u.deliver(ef)
 		}
 	} else {
+		// As Redis 7.0's propagatePendingCommands: a unit counts its replica-only
+		// effects too, and MULTI/EXEC go to every consumer.
 		u.out.Propagate(p[0].db, [][]byte{[]byte("MULTI")})
 		for _, ef := range p {
-			u.out.Propagate(ef.db, ef.args)
+			u.deliver(ef)
 		}
 		u.out.Propagate(p[len(p)-1].db, [][]byte{[]byte("EXEC")})
 	}
@@ -268,12 +295,15 @@ func (e *Engine) Exec(c *Ctx) {
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
 	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
+	outerReplicasOnly := c.replicasOnly
 	defer func() {
 		c.dirty, c.rewritten, c.forcePropagate, c.redacted = outerDirty, outerRewritten, outerForce, outerRedacted
+		c.replicasOnly = outerReplicasOnly
 	}()
 	c.dirty = 0
 	c.rewritten = nil
 	c.forcePropagate = false
+	c.replicasOnly = false
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
@@ -301,6 +331,8 @@ func (e *Engine) Exec(c *Ctx) {
 				e.propagator.Propagate(c.DB.ID, copyArgs(c.Args))
 			}
 		}
+	} else if c.replicasOnly && e.propagator != nil {
+		e.unit.propagateReplicas(c.DB.ID, copyArgs(c.Args))
 	}
 	if e.execHook != nil {
 		e.execHook(c, dur)

@@ -418,7 +418,8 @@ func TestAppendonlyAtRuntime(t *testing.T) {
 	rk := kv.Raw(t)
 	run(t, rk, [][]string{{"SET", "before", "1"}, {"CONFIG", "SET", "appendonly", "yes"}, {"SET", "after", "2"}})
 	waitRewrite(t, rk)
-	run(t, rk, [][]string{{"SET", "later", "3"}})
+	// PUBLISH propagates to replicas only: a reload must not publish it again.
+	run(t, rk, [][]string{{"SET", "later", "3"}, {"PUBLISH", "chan", "msg"}})
 	info := rk.Do("INFO", "persistence").String()
 	for _, f := range []string{"aof_enabled:1", "aof_rewrites:1", "aof_last_bgrewrite_status:ok", "aof_last_write_status:ok"} {
 		if !strings.Contains(info, f) {
@@ -431,6 +432,10 @@ func TestAppendonlyAtRuntime(t *testing.T) {
 	}
 	if got := digest(t, rk); got != want {
 		t.Fatalf("digest after reload %s, want %s", got, want)
+	}
+	incr, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+	if !strings.Contains(string(incr), "later") || strings.Contains(strings.ToLower(string(incr)), "publish") {
+		t.Fatalf("incremental AOF:\n%q", incr)
 	}
 	m, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
 	if string(m) != "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {

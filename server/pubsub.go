@@ -432,10 +432,12 @@ func writeSubReply(w *resp.Writer, word string, name []byte, count int) {
 
 func (s *Server) cmdPublish(c *engine.Ctx) {
 	c.W.Int(int64(s.publish(c.Args[1], c.Args[2], false)))
+	c.PropagateToReplicas()
 }
 
 func (s *Server) cmdSpublish(c *engine.Ctx) {
 	c.W.Int(int64(s.publish(c.Args[1], c.Args[2], true)))
+	c.PropagateToReplicas()
 }
 
 // publish delivers message to channel's subscribers, then (unless shard) to the

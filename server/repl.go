@@ -154,6 +154,10 @@ func (s *Server) Propagate(db int, args [][]byte) {
 	s.propagateRepl(db, args)
 }
 
+// PropagateReplicas implements engine.ReplicaPropagator: PUBLISH reaches replicas,
+// never the AOF, as in Redis. Engine lock held.
+func (s *Server) PropagateReplicas(db int, args [][]byte) { s.propagateRepl(db, args) }
+
 // propagateRepl is the master side's part of Propagate: the backlog and replicas,
 // with SELECT put in front when the database changes. Engine lock held.
 func (s *Server) propagateRepl(db int, args [][]byte) {

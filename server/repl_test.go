@@ -596,3 +596,30 @@ func testLogger(t *testing.T) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
+
+// PUBLISH on a master reaches subscribers on its replica (Redis propagates it to
+// replicas only), in order with the writes around it.
+func TestReplicationPublish(t *testing.T) {
+	m := startReplKV(t, "repl-diskless-sync-delay", "0")
+	r := startReplKV(t)
+	r.replicaOf(t, m)
+	waitSynced(t, m, r)
+	ctx := kvtest.Ctx(t)
+	sub := r.c.Subscribe(ctx, "news")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, m, "SET", "before", "1")
+	if n := mustDo(t, m, "PUBLISH", "news", "hello"); n != int64(0) {
+		t.Fatalf("PUBLISH on the master counted %v subscribers", n)
+	}
+	msg, err := sub.ReceiveMessage(ctx)
+	if err != nil || msg.Payload != "hello" {
+		t.Fatalf("message on the replica: %v %v", msg, err)
+	}
+	if v, err := r.c.Get(ctx, "before").Result(); err != nil || v != "1" {
+		t.Fatalf("write before the message: %q %v", v, err)
+	}
+	waitSynced(t, m, r)
+}
