@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kv/aof"
 	"kv/rdb"
 	"kv/resp"
 )
@@ -358,6 +359,19 @@ func (s *Server) fullSyncFromMaster(l *masterLink, nc net.Conn, br *bufio.Reader
 		// Our replicas held data of a history that is gone.
 		s.disconnectReplicas()
 		s.killBgsave()
+		// The AOF describes the dataset being thrown away: stop it now and start it
+		// again from the loaded data (a rewrite), as Redis's readSyncBulkPayload and
+		// restartAOFAfterSYNC do, or a restart would replay the old history under the
+		// master's stream.
+		aofOn := s.aof != nil && s.aof.State() != aof.Off
+		if aofOn {
+			s.aof.Disable()
+			defer func() {
+				if err := s.aof.Enable(); err != nil {
+					s.log.Warn("Failed enabling the AOF after successful master synchronization", "err", err)
+				}
+			}()
+		}
 		for i := 0; i < s.e.NumDBs(); i++ {
 			s.e.DB(i).Clear()
 		}

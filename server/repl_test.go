@@ -623,3 +623,28 @@ func TestReplicationPublish(t *testing.T) {
 	}
 	waitSynced(t, m, r)
 }
+
+// A replica with the AOF on starts it again from the master's payload: reloading
+// its AOF gives the master's dataset, not its own old data under the stream.
+func TestReplicationReplicaAOF(t *testing.T) {
+	m := startReplKV(t, "repl-diskless-sync-delay", "0")
+	runWorkload(t, m, 2, 200*time.Millisecond)
+	rs, r := startKVDir(t, t.TempDir(), "appendonly", "yes", "appendfsync", "always")
+	mustDo(t, r, "SET", "stale", "1")
+	r.replicaOf(t, m)
+	runWorkload(t, m, 2, 300*time.Millisecond)
+	// No expiry DELs may arrive between the digest and the reload.
+	mustDo(t, m, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	waitSynced(t, m, r)
+	replWaitFor(t, "the AOF rewrite after the sync", 30*time.Second, func() bool {
+		return r.info(t, "aof_rewrite_in_progress") == "0" && r.info(t, "aof_rewrite_scheduled") == "0"
+	})
+	want := r.digest(t)
+	rk := rs.Raw(t)
+	if v := rk.Do("DEBUG", "LOADAOF").String(); v != "OK" {
+		t.Fatalf("DEBUG LOADAOF: %s", v)
+	}
+	if got := r.digest(t); got != want {
+		t.Fatalf("digest after reloading the replica's AOF %s, want %s", got, want)
+	}
+}
