@@ -150,6 +150,9 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
+		// Activity is noted per read, as Redis's lastinteraction is: reading the clock
+		// per command would cost a pipelined batch a clock read for each command.
+		c.lastActive = time.Now()
 		e.Lock()
 		c.s.current = c
 		if e.Settings.Maxmemory > 0 {
@@ -217,7 +220,6 @@ func (c *conn) protocolError(err error) {
 
 // process runs one request. Called with the engine lock held.
 func (c *conn) process(args [][]byte) {
-	c.lastActive = time.Now()
 	c.noteRequest(args)
 	e := c.s.e
 	cmd := e.Commands().Lookup(args[0])
