@@ -25,6 +25,9 @@ func App() *cli.App {
 			serveCommand(),
 			cliCommand(),
 			benchCommand(),
+			sentinelCommand(),
+			rdbCommand(),
+			aofCommand(),
 		},
 		HideHelpCommand: true,
 	}

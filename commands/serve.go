@@ -185,6 +185,9 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := srv.LoadDataset(); err != nil {
+		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
+	}
 	lns, err := listen(cfg, srv)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
@@ -198,6 +201,10 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		select {
 		case sig := <-sigs:
 			log.Info("shutting down", "signal", sig.String())
+			// As Redis on SIGTERM: save when save points are configured.
+			if err := srv.SaveOnSignal(); err != nil {
+				log.Warn("error saving the dataset before exiting", "err", err)
+			}
 		case <-srv.Done():
 		case <-ctx.Done():
 		}

@@ -46,6 +46,9 @@ func (c *Ctx) Redacted() []int { return c.redacted }
 // FixTime makes every command until UnfixTime see the same Now (EXEC, scripts).
 func (c *Ctx) FixTime(ms int64) { c.fixedNow = ms }
 
+// InExec reports whether the command runs inside EXEC (or a script): its time is fixed.
+func (c *Ctx) InExec() bool { return c.fixedNow != 0 }
+
 // UnfixTime lets commands see the clock again.
 func (c *Ctx) UnfixTime() { c.fixedNow = 0 }
 

@@ -8,6 +8,7 @@ import (
 // Unix milliseconds.
 type DB struct {
 	ID      int
+	e       *Engine
 	keys    *dict.Dict[Object]
 	expires *dict.Dict[int64]
 
@@ -45,10 +46,17 @@ func (db *DB) ExpireAt(key []byte) int64 {
 }
 
 // SetExpire sets key's expiry time; the key must exist.
-func (db *DB) SetExpire(key []byte, at int64) { db.expires.Set(key, at) }
+func (db *DB) SetExpire(key []byte, at int64) {
+	db.e.beforeChange(db, key)
+	db.expires.Set(key, at)
+}
 
 // Persist removes key's TTL and reports whether it had one.
 func (db *DB) Persist(key []byte) bool {
+	if db.expires.Len() == 0 {
+		return false
+	}
+	db.e.beforeChange(db, key)
 	_, ok := db.expires.Delete(key)
 	return ok
 }
@@ -58,17 +66,21 @@ func (db *DB) Persist(key []byte) bool {
 func (db *DB) Peek(key []byte) *Object { return db.keys.Ref(key) }
 
 // Put stores a value without signalling anything (loading a snapshot).
-func (db *DB) Put(key []byte, o Object, expireAt int64) {
-	db.keys.Set(key, o)
+func (db *DB) Put(key []byte, o Object, expireAt int64) (added bool) {
+	db.e.beforeChange(db, key)
+	o.Gen = db.e.gen
+	added = db.keys.Set(key, o)
 	if expireAt >= 0 {
 		db.expires.Set(key, expireAt)
 	} else if db.expires.Len() > 0 {
 		db.expires.Delete(key)
 	}
+	return added
 }
 
 // remove deletes key and its TTL without signalling.
 func (db *DB) remove(key []byte) bool {
+	db.e.beforeChange(db, key)
 	if _, ok := db.keys.Delete(key); !ok {
 		return false
 	}
@@ -78,7 +90,9 @@ func (db *DB) remove(key []byte) bool {
 	return true
 }
 
-// Clear empties the database and returns how many keys it had.
+// Clear empties the database and returns how many keys it had. It replaces the
+// dictionaries rather than emptying them: a running snapshot keeps walking the old
+// ones (snapshot.go).
 func (db *DB) Clear() int {
 	n := db.keys.Len()
 	db.keys = dict.New[Object]()
@@ -167,6 +181,7 @@ func (c *Ctx) LookupWrite(key []byte) *Object {
 	}
 	o := c.DB.keys.Ref(key)
 	if o != nil {
+		c.E.preserve(c.DB, key, o)
 		c.E.touchLRU(o)
 	}
 	return o
@@ -183,6 +198,8 @@ func (c *Ctx) Exists(key []byte) bool {
 // SetKey stores o at key, replacing any value and, unless keepTTL, its TTL
 // (Redis's setKey). It signals the change.
 func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
+	c.E.beforeChange(c.DB, key)
+	o.Gen = c.E.gen
 	// Under LFU an overwrite keeps the key's access frequency (dbSetValue), so a
 	// hot key rewritten often is not reset to a newcomer's count.
 	if old := c.lfuOld(key); old != nil {
@@ -202,11 +219,14 @@ func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 
 // AddKey stores o at a key known not to exist (dbAdd), signalling the change.
 func (c *Ctx) AddKey(key []byte, o Object) {
+	c.E.beforeChange(c.DB, key)
+	o.Gen = c.E.gen
 	c.E.touchLRU(&o)
-	if c.DB.keys.Set(key, o) {
+	added := c.DB.keys.Set(key, o)
+	c.E.SignalKeyReady(c.DB, key, o.Type)
+	if added {
 		c.Notify(EventNew, "new", key)
 	}
-	c.E.SignalKeyReady(c.DB, key, o.Type)
 	c.Changed(key)
 }
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"kv/resp"
@@ -52,7 +51,9 @@ type Stats struct {
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
 type Engine struct {
-	mu sync.Mutex
+	// sem is the engine lock: a one-slot channel, full while held (see busy.go).
+	sem  chan struct{}
+	busy busyState
 
 	dbs      []*DB
 	commands *Table
@@ -82,6 +83,7 @@ type Engine struct {
 	expiry   expireCycleState
 	blocking blockRegistry
 	hooks    typeHooks
+	snapState
 
 	// Memory accounting and eviction (memory.go, evict.go); lruclock and lfuclock
 	// are the access clocks, cached per command.
@@ -125,8 +127,11 @@ func New(opts Options) *Engine {
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
 		e.dbs[i] = newDB(i)
+		e.dbs[i].e = e
 	}
 	e.watches.init()
+	e.sem = make(chan struct{}, 1)
+	e.busy.init()
 	e.blocking.init()
 	e.mem.init()
 	e.setClock(e.NowMs())
@@ -135,10 +140,10 @@ func New(opts Options) *Engine {
 }
 
 // Lock takes the engine lock.
-func (e *Engine) Lock() { e.mu.Lock() }
+func (e *Engine) Lock() { e.sem <- struct{}{} }
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { e.mu.Unlock() }
+func (e *Engine) Unlock() { <-e.sem }
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }
@@ -252,6 +257,12 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
 	start := time.Now()
+	// Deferred calls run last-first: the command's propagation unit is delivered
+	// before clients blocked on keys it made ready are served, and each served client
+	// is a unit of its own, as Redis propagates after call() and then per client in
+	// handleClientsBlockedOnKeys.
+	e.enterExec()
+	defer e.leaveExec()
 	e.unit.enter(cmd)
 	defer e.unit.leave()
 	switch {
@@ -275,8 +286,6 @@ func (e *Engine) Exec(c *Ctx) {
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
-	e.enterExec()
-	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats

@@ -137,7 +137,7 @@ func hashConvert(o *Object) {
 		d.Set(f, string(v))
 		return true
 	})
-	*o = Object{Type: TypeHash, Enc: EncHashtable, Val: d, LRU: o.LRU}
+	*o = Object{Type: TypeHash, Enc: EncHashtable, Val: d, LRU: o.LRU, Gen: o.Gen}
 }
 
 // hashTryConversion converts o before a write of args (field/value arguments)

@@ -562,6 +562,9 @@ func flushallCommand(c *Ctx) {
 	for i := 0; i < c.E.NumDBs(); i++ {
 		n += c.flushDB(c.E.DB(i))
 	}
+	if c.E.flushAll != nil {
+		c.E.flushAll()
+	}
 	c.AddDirty(n)
 	c.ForcePropagation()
 	c.W.OK()

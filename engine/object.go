@@ -60,6 +60,9 @@ type Object struct {
 	LRU  uint32
 	Type Type
 	Enc  Encoding
+	// Gen is the snapshot generation the value was last stored or saved under
+	// (snapshot.go). It sits in what would otherwise be padding.
+	Gen uint16
 }
 
 // NewString makes a string value the way Redis's tryObjectEncoding would: a canonical

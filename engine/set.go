@@ -143,7 +143,7 @@ func setConvert(o *Object) {
 		d.Set(m, struct{}{})
 		return true
 	})
-	*o = Object{Type: TypeSet, Enc: EncHashtable, Val: d, LRU: o.LRU}
+	*o = Object{Type: TypeSet, Enc: EncHashtable, Val: d, LRU: o.LRU, Gen: o.Gen}
 }
 
 // setRandom returns a uniformly chosen member (a fresh slice for an intset,

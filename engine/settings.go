@@ -19,6 +19,10 @@ type Settings struct {
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
 
+	// BusyReplyThreshold (busy-reply-threshold, alias lua-time-limit) is how many
+	// milliseconds a script runs before other clients get BUSY; 0 never.
+	BusyReplyThreshold int64
+
 	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
 	// keys then expire only when read.
 	ActiveExpireDisabled bool
@@ -51,6 +55,7 @@ func DefaultSettings() Settings {
 		ZSetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
+		BusyReplyThreshold:     5000,
 		MaxmemoryPolicy:        "noeviction",
 		LfuLogFactor:           10,
 		LfuDecayTime:           1,

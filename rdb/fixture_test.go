@@ -101,16 +101,6 @@ func trailingSpace(k Kind) string {
 	return " "
 }
 
-func stringEncoding(s []byte) string {
-	if _, ok := parseCanonicalInt(s); ok {
-		return "int"
-	}
-	if len(s) <= 44 {
-		return "embstr"
-	}
-	return "raw"
-}
-
 func formatReplyDouble(f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):

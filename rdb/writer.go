@@ -15,6 +15,9 @@ type Writer struct {
 	e *Encoder
 	// ListNodeBytes bounds the listpack nodes of lists (list-max-listpack-size, as bytes).
 	ListNodeBytes int
+	// NoChecksum writes a zero trailer, as Redis does with rdbchecksum off; loaders
+	// then skip the check.
+	NoChecksum bool
 }
 
 // NewWriter writes the header to w. compress is rdbcompression.
@@ -200,11 +203,17 @@ func (w *Writer) quicklist(elems [][]byte) {
 func (w *Writer) Close() error {
 	w.e.Byte(opEOF)
 	crc := w.e.CRC()
+	if w.NoChecksum {
+		crc = 0
+	}
 	var t [8]byte
 	binary.LittleEndian.PutUint64(t[:], crc)
 	w.e.Raw(t[:])
 	return w.e.Flush()
 }
+
+// Flush hands buffered bytes to the underlying writer.
+func (w *Writer) Flush() error { return w.e.Flush() }
 
 // Written is the number of bytes produced.
 func (w *Writer) Written() int64 { return w.e.Written() }

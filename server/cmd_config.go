@@ -200,6 +200,7 @@ func (s *Server) applyConfig() {
 		"lazyfree-lazy-expire":      func() { s.e.Settings.LazyfreeLazyExpire = cfg.LazyfreeLazyExpire.Get() },
 		"lazyfree-lazy-user-del":    func() { s.e.Settings.LazyfreeUserDel = cfg.LazyfreeLazyUserDel.Get() },
 		"lazyfree-lazy-user-flush":  func() { s.e.Settings.LazyfreeUserFlush = cfg.LazyfreeLazyUserFlush.Get() },
+		"busy-reply-threshold":      func() { s.e.Settings.BusyReplyThreshold = cfg.BusyReplyThreshold.Get() },
 	}
 	for name, fn := range apply {
 		fn()

@@ -25,6 +25,9 @@ func (s *Server) registerCommands() {
 	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
 	t.Add(s.memoryCommands()...)
+	t.Add(s.persistCommands()...)
+	t.Add(s.aofCommands()...)
+	t.Add(s.syncCommands()...)
 	t.Add(s.pubsubCommands()...)
 	s.e.SetNotifier(keyspaceNotifier{s})
 }

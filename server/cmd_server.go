@@ -339,8 +339,25 @@ func (s *Server) cmdDebug(c *engine.Ctx) {
 	switch {
 	case c.Is(1, "help"):
 		writeHelp(c, []string{
+			"DIGEST",
+			"    Output a hex signature representing the current DB content.",
+			"DIGEST-VALUE <key> [<key> ...]",
+			"    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>",
 			"    Show low level info about the `key` and associated value.",
+			"RELOAD [option ...]",
+			"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+			"    * MERGE: conflicting keys will be loaded from RDB.",
+			"    * NOFLUSH: the existing database will not be removed before load, but",
+			"      conflicting keys will generate an exception and kill the server.",
+			"    * NOSAVE: the database will be loaded from an existing RDB file.",
+			"    Examples:",
+			"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+			"      the database.",
+			"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+			"      existing RDB file.",
+			"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+			"      file to the database.",
 			"SET-ACTIVE-EXPIRE <0|1>",
 			"    Setting it to 0 disables expiring keys in background when they are not",
 			"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -380,6 +397,14 @@ func (s *Server) cmdDebug(c *engine.Ctx) {
 		c.W.Simple("Value at:0x0 refcount:1 encoding:" + o.Enc.String() +
 			" lru:" + strconv.FormatUint(uint64(o.LRU), 10) +
 			" lru_seconds_idle:" + strconv.FormatInt(idle, 10))
+	case c.Is(1, "reload"):
+		s.debugReload(c)
+	case c.Is(1, "loadaof"):
+		s.debugLoadAOF(c)
+	case c.Is(1, "digest") && len(c.Args) == 2:
+		s.debugDigest(c)
+	case c.Is(1, "digest-value"):
+		s.debugDigestValue(c)
 	default:
 		c.Error("ERR unknown subcommand '" + truncate128(c.Args[1]) + "'. Try DEBUG HELP.")
 	}

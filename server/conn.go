@@ -39,13 +39,17 @@ type conn struct {
 	lastCmd       string
 	lastActive    time.Time
 	closeAfter    bool // QUIT, protocol error: close once the replies are written
-	replyMode     replyMode
-	flags         connFlags
-	watch         engine.WatchSet
-	multi         *multiState
-	subs          connSubs     // pub/sub subscriptions (pubsub.go)
-	pushW         *resp.Writer // pushes written by other goroutines, moved to out at once
-	ownPushW      *resp.Writer // pushes to this connection while its replies are off (pushWriter)
+	// handoff, set with closeAfter, takes over the socket once the replies are written
+	// (SYNC streams a snapshot on it), outside the engine lock.
+	handoff     func(nc net.Conn, err error)
+	replCapaEOF bool // REPLCONF capa eof: the peer reads EOF-marker payloads
+	replyMode   replyMode
+	flags       connFlags
+	watch       engine.WatchSet
+	multi       *multiState
+	subs        connSubs     // pub/sub subscriptions (pubsub.go)
+	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW    *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -153,7 +157,15 @@ func (c *conn) serve() {
 		// Activity is noted per read, as Redis's lastinteraction is: reading the clock
 		// per command would cost a pipelined batch a clock read for each command.
 		c.lastActive = time.Now()
-		e.Lock()
+		if !e.LockUnlessBusy() {
+			if c.serveBusy(args) {
+				if err := c.flush(); err != nil || c.closeAfter {
+					return
+				}
+				continue
+			}
+			e.Lock()
+		}
 		c.s.current = c
 		if e.Settings.Maxmemory > 0 {
 			e.RefreshMemory()
@@ -186,6 +198,9 @@ func (c *conn) serve() {
 		blocked := c.ctx.Blocked
 		e.Unlock()
 		if err := c.flush(); err != nil || c.closeAfter {
+			if c.handoff != nil {
+				c.handoff(c.nc, err) // err: the peer is gone, the taker must clean up
+			}
 			return
 		}
 		if blocked {
@@ -470,6 +485,9 @@ func (c *conn) flush() error {
 		c.out = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
+		// Every write committed before these bytes is in the AOF buffer by now; the
+		// reply leaves only once appendfsync's promise covers it (group commit).
+		c.s.waitDurable()
 		n, err := c.nc.Write(b)
 		c.s.stats.netOutput.Add(int64(n))
 		c.s.stats.writes.Add(1)

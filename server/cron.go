@@ -36,6 +36,8 @@ func (s *Server) cron(period time.Duration) {
 		// Finish resizes nobody's accesses are driving, so sparse tables shrink.
 		s.e.ActiveRehash(time.Millisecond)
 		s.memoryCron()
+		s.aofCronLocked()
 		s.e.Unlock()
+		s.aofTick()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"kv/aof"
 	"log/slog"
 	"net"
 	"os"
@@ -93,6 +94,8 @@ type Server struct {
 	// The TLS configuration new TLS clients get, and why the last reload failed.
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
+	persist persistState
+	aof     *aof.AOF
 
 	ps pubsubState // guarded by the engine lock
 }
@@ -178,6 +181,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
+	s.persist.lastSave = s.start.Unix()
+	s.persist.lastStatusOK = true
+	s.persist.lastBgSecs = -1
+	s.shutdownSaver = func(save bool) error { return s.ShutdownSave(save, false) }
+	s.e.SetFlushAllHook(s.FlushAllSave)
+	s.initAOF()
+	s.wg.Add(1)
+	go s.persistCron()
 	return s, nil
 }
 

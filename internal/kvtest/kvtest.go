@@ -44,6 +44,16 @@ func Start(t testing.TB, opts ...func(*server.Options)) *Server {
 	if err != nil {
 		t.Fatalf("kvtest: new server: %v", err)
 	}
+	if o.Config == nil {
+		// Files a test server writes (dump.rdb at SHUTDOWN or a save point) go to a
+		// directory of its own, never the package's.
+		if err := srv.Config().SetFromFlag("dir", t.TempDir()); err != nil {
+			t.Fatalf("kvtest: dir: %v", err)
+		}
+	}
+	if err := srv.LoadDataset(); err != nil {
+		t.Fatalf("kvtest: load: %v", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("kvtest: listen: %v", err)

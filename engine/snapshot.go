@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"errors"
+
+	"kv/engine/dict"
+)
+
+// Point-in-time snapshots without fork (DESIGN.md "Snapshots without fork").
+//
+// Every Object carries a generation stamp, Gen. The engine has a current generation;
+// whatever is stored gets it. Starting a snapshot increments the generation, so every
+// value that exists at that instant has an older stamp, and records the dictionaries of
+// each database. A walker then visits those dictionaries in slices (Step, with the lock
+// held, a slice at a time) and hands each value whose stamp is older than the snapshot's
+// to the emit callback, stamping it. Between slices clients run; before any change to a
+// key, the engine calls beforeChange, which emits the key's old value and TTL right
+// there if it is still unstamped, and stamps it. Values created after the start carry
+// the new stamp and are skipped. So each key present at the start is emitted exactly
+// once, with the value and TTL it had at the start.
+//
+// FLUSHDB, FLUSHALL and SWAPDB replace or exchange dictionary pointers and never empty
+// a dictionary in place: the walker goes on walking the detached originals, which no
+// one modifies any more. The map from dictionary to the database it belonged to at the
+// start tags copy-on-write emissions with the original database, even after SWAPDB.
+
+// Emit receives one key of a snapshot: its database at the start of the snapshot, the
+// key, the value and its expiry (Unix ms, -1 for none). It runs with the engine lock
+// held, and must neither keep o nor key past the call nor touch the keyspace.
+type Emit func(db int, key []byte, o *Object, expireAt int64)
+
+// ErrSnapshotRunning is returned when a snapshot is requested while one runs: as
+// Redis has at most one child saving, kv has at most one snapshot walking.
+var ErrSnapshotRunning = errors.New("a snapshot is already in progress")
+
+// snapState is the engine's part of the mechanism, embedded in Engine.
+type snapState struct {
+	// gen is the current generation, stamped on everything stored.
+	gen uint16
+	// floor is the generation of the last snapshot that finished its walk: every
+	// value has a stamp between floor and gen (modulo 2^16), which is what makes
+	// wrapping around safe (see StartSnapshot).
+	floor uint16
+	snap  *Snapshot
+	// flushAll runs after FLUSHALL empties the keyspace (the server stops a BGSAVE and
+	// saves, as Redis 7.0's flushAllDataAndResetRDB does).
+	flushAll func()
+}
+
+// SetFlushAllHook installs what FLUSHALL calls after emptying every database, with the
+// lock held (nil for nothing).
+func (e *Engine) SetFlushAllHook(f func()) { e.flushAll = f }
+
+// Snapshot is a point-in-time view of the keyspace being emitted.
+type Snapshot struct {
+	e    *Engine
+	gen  uint16
+	emit Emit
+	// keys and expires are the dictionaries of each database at the start.
+	keys    []*dict.Dict[Object]
+	expires []*dict.Dict[int64]
+	// origin maps a dictionary to its database at the start.
+	origin map[*dict.Dict[Object]]int
+	// Sizes are the key and TTL counts of each database at the start (RESIZEDB).
+	Sizes [][2]int
+	// Start is the engine clock in Unix ms when the snapshot began.
+	Start int64
+
+	db      int
+	cursor  uint64
+	started bool
+	done    bool
+	// Emitted counts keys emitted so far, by the walk or by copy-on-write.
+	Emitted int64
+}
+
+// StartSnapshot begins a point-in-time snapshot that calls emit once per key that
+// exists now. Lock held. Drive it with Step until it reports done, or Abort it.
+func (e *Engine) StartSnapshot(emit Emit) (*Snapshot, error) {
+	if e.snap != nil {
+		return nil, ErrSnapshotRunning
+	}
+	if e.gen+1 == e.floor {
+		// 65535 snapshots in a row were aborted before finishing their walk, so some
+		// value may still carry the stamp the next generation would reuse. Restamp
+		// everything once; it only ever happens after that many aborts.
+		for _, db := range e.dbs {
+			db.keys.Range(func(_ string, o *Object) bool { o.Gen = e.gen; return true })
+		}
+		e.floor = e.gen
+	}
+	e.gen++
+	s := &Snapshot{
+		e:      e,
+		gen:    e.gen,
+		emit:   emit,
+		origin: make(map[*dict.Dict[Object]]int, len(e.dbs)),
+		Start:  e.NowMs(),
+	}
+	for i, db := range e.dbs {
+		s.keys = append(s.keys, db.keys)
+		s.expires = append(s.expires, db.expires)
+		s.origin[db.keys] = i
+		s.Sizes = append(s.Sizes, [2]int{db.keys.Len(), db.expires.Len()})
+	}
+	e.snap = s
+	return s, nil
+}
+
+// SnapshotRunning reports whether a snapshot is walking. Lock held.
+func (e *Engine) SnapshotRunning() bool { return e.snap != nil }
+
+// Generation is the current snapshot generation (for tests). Lock held.
+func (e *Engine) Generation() uint16 { return e.gen }
+
+// Step walks about n more keys, emitting those not emitted yet, and reports whether
+// the snapshot is complete: after that no more keys are emitted. Lock held.
+func (s *Snapshot) Step(n int) (done bool) {
+	if s.done {
+		return true
+	}
+	visited := 0
+	for visited < n && s.db < len(s.keys) {
+		d, exp := s.keys[s.db], s.expires[s.db]
+		if d.Len() == 0 || (s.started && s.cursor == 0) {
+			s.db++
+			s.cursor, s.started = 0, false
+			continue
+		}
+		s.started = true
+		s.cursor = d.Scan(s.cursor, func(key string, o *Object) {
+			visited++
+			if o.Gen == s.gen {
+				return
+			}
+			at := int64(-1)
+			if exp.Len() > 0 {
+				if t, ok := exp.GetString(key); ok {
+					at = t
+				}
+			}
+			o.Gen = s.gen
+			s.Emitted++
+			s.emit(s.db, bytesOf(key), o, at)
+		})
+	}
+	if s.db >= len(s.keys) {
+		s.finish(true)
+	}
+	return s.done
+}
+
+// Abort stops the snapshot; nothing more is emitted. Lock held. Values the walk did
+// not reach keep their older stamps; that is safe because the next snapshot takes a
+// new generation, and StartSnapshot restamps everything before a generation could be
+// reused by a value that old.
+func (s *Snapshot) Abort() { s.finish(false) }
+
+// Done reports whether the snapshot has finished or been aborted. Lock held.
+func (s *Snapshot) Done() bool { return s.done }
+
+func (s *Snapshot) finish(complete bool) {
+	if s.done {
+		return
+	}
+	s.done = true
+	if s.e.snap == s {
+		s.e.snap = nil
+		if complete {
+			s.e.floor = s.gen
+		}
+	}
+}
+
+// preserve hands o, stored at key in db, to the running snapshot if the snapshot has
+// not emitted it yet. Every change to an existing key goes through here first (via
+// beforeChange, or LookupWrite for in-place changes).
+func (e *Engine) preserve(db *DB, key []byte, o *Object) {
+	s := e.snap
+	if s == nil || o.Gen == s.gen {
+		return
+	}
+	o.Gen = s.gen
+	orig, ok := s.origin[db.keys]
+	if !ok {
+		// A dictionary made after the start holds only values stamped with the new
+		// generation; nothing in it can be unstamped.
+		return
+	}
+	at := int64(-1)
+	if db.expires.Len() > 0 {
+		if t, ok := db.expires.Get(key); ok {
+			at = t
+		}
+	}
+	s.Emitted++
+	s.emit(orig, key, o, at)
+}
+
+// beforeChange is preserve for a key that may not exist: the one function every
+// store, delete and TTL change in db.go calls first.
+func (e *Engine) beforeChange(db *DB, key []byte) {
+	if e.snap == nil {
+		return
+	}
+	if o := db.keys.Ref(key); o != nil {
+		e.preserve(db, key, o)
+	}
+}
+
+// SwapDB exchanges databases a and b (SWAPDB): their dictionaries trade places, which a
+// running snapshot tolerates by design. Lock held. Reports false for a bad index.
+func (e *Engine) SwapDB(a, b int) bool {
+	if a < 0 || b < 0 || a >= len(e.dbs) || b >= len(e.dbs) {
+		return false
+	}
+	if a != b {
+		e.dbs[a].swap(e.dbs[b])
+	}
+	return true
+}
