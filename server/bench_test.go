@@ -22,7 +22,9 @@ func BenchmarkDispatch(b *testing.B) {
 		args func(i int) []string
 	}{
 		{"PING", func(int) []string { return []string{"PING"} }},
-		{"SET", func(i int) []string { return []string{"SET", "key:" + strconv.Itoa(i%1000), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"} }},
+		{"SET", func(i int) []string {
+			return []string{"SET", "key:" + strconv.Itoa(i%1000), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+		}},
 		{"GET", func(i int) []string { return []string{"GET", "key:" + strconv.Itoa(i%1000)} }},
 		{"INCR", func(i int) []string { return []string{"INCR", "counter:" + strconv.Itoa(i%1000)} }},
 		{"LPUSH", func(int) []string { return []string{"LPUSH", "mylist", "xxxxxxxxxxxxxxxx"} }},

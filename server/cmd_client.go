@@ -542,15 +542,26 @@ func (c *conn) noteRequest(args [][]byte) {
 		}
 		size = n + len(args) + 1
 	} else {
-		size = 3 + len(strconv.Itoa(len(args)))
+		size = 3 + decimalLen(len(args))
 		for _, a := range args {
 			n += len(a)
-			size += 5 + len(strconv.Itoa(len(a))) + len(a)
+			size += 5 + decimalLen(len(a)) + len(a)
 		}
 	}
 	c.argvMem = n
 	c.qbuf = size + c.rd.Buffered()
 	c.qbufCap = c.rd.QueryBufferSize()
+}
+
+// decimalLen is len(strconv.Itoa(n)) for n >= 0, without formatting n (this runs
+// for every argument of every command).
+func decimalLen(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 // connByID finds a live connection. Engine lock held.

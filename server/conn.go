@@ -53,6 +53,9 @@ type conn struct {
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
+	// readDeadline is whether the idle timeout's read deadline is set on nc (blocking.go
+	// only ever leaves it cleared). The connection's own goroutine only.
+	readDeadline bool
 	// What CLIENT LIST reports, captured under the engine lock because the reader and
 	// the socket belong to the connection's goroutine.
 	addr, laddr string
@@ -146,8 +149,12 @@ func (c *conn) serve() {
 		}
 		if t := c.s.idleTimeout.Load(); t > 0 && !c.idleExempt {
 			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
-		} else {
+			c.readDeadline = true
+		} else if c.readDeadline {
+			// Clearing a deadline that is not set still costs a trip through the
+			// poller's lock, once per batch.
 			_ = c.nc.SetReadDeadline(time.Time{})
+			c.readDeadline = false
 		}
 		args, err := c.rd.ReadCommand()
 		if err != nil {
