@@ -25,7 +25,9 @@ func App() *cli.App {
 			serveCommand(),
 			cliCommand(),
 			benchCommand(),
+			sentinelCommand(),
 			rdbCommand(),
+			aofCommand(),
 		},
 		HideHelpCommand: true,
 	}

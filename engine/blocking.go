@@ -387,6 +387,8 @@ func (e *Engine) serveWaiter(w *waiter, key []byte) bool {
 	c.DB, c.Cmd, c.Args = w.db, w.cmd, w.args
 	c.dirty, c.rewritten = 0, nil
 	start := time.Now()
+	e.unit.enter(w.cmd)
+	defer e.unit.leave()
 	served := w.serve(c, key)
 	c.W = saved
 	if !served {

@@ -24,6 +24,10 @@ type Ctx struct {
 	FromMaster bool
 	// Blocked is set by a blocking command that found nothing and registered a waiter.
 	Blocked bool
+	// DenyBlocking is set while commands run inside EXEC (and scripts): a blocking
+	// command must not block there and answers as if its timeout had passed, as
+	// Redis's CLIENT_DENY_BLOCKING.
+	DenyBlocking bool
 
 	fixedNow       int64
 	dirty          int
@@ -121,7 +125,9 @@ func (c *Ctx) Notify(class EventClass, event string, key []byte) {
 	}
 }
 
-// EventClass is a notify-keyspace-events class flag.
+// EventClass is a notify-keyspace-events class flag. The values are Redis's NOTIFY_*
+// bits, the same the config package parses, so the server tests a class against the
+// configured mask without translating.
 type EventClass uint16
 
 const (
@@ -137,6 +143,7 @@ const (
 	EventEvicted                         // e
 	EventStream                          // t
 	EventKeyMiss                         // m
+	EventLoaded                          // module-only: a key loaded from a file
 	EventModule                          // d
 	EventNew                             // n
 )

@@ -200,9 +200,16 @@ func (c *Ctx) Exists(key []byte) bool {
 func (c *Ctx) SetKey(key []byte, o Object, keepTTL bool) {
 	c.E.beforeChange(c.DB, key)
 	o.Gen = c.E.gen
-	c.E.touchLRU(&o)
+	// Under LFU an overwrite keeps the key's access frequency (dbSetValue), so a
+	// hot key rewritten often is not reset to a newcomer's count.
+	if old := c.lfuOld(key); old != nil {
+		o.LRU = old.LRU
+	} else {
+		c.E.touchLRU(&o)
+	}
 	if c.DB.keys.Set(key, o) {
 		c.E.SignalKeyReady(c.DB, key, o.Type)
+		c.Notify(EventNew, "new", key)
 	}
 	if !keepTTL && c.DB.expires.Len() > 0 {
 		c.DB.expires.Delete(key)
@@ -215,8 +222,11 @@ func (c *Ctx) AddKey(key []byte, o Object) {
 	c.E.beforeChange(c.DB, key)
 	o.Gen = c.E.gen
 	c.E.touchLRU(&o)
-	c.DB.keys.Set(key, o)
+	added := c.DB.keys.Set(key, o)
 	c.E.SignalKeyReady(c.DB, key, o.Type)
+	if added {
+		c.Notify(EventNew, "new", key)
+	}
 	c.Changed(key)
 }
 
@@ -235,5 +245,13 @@ func (e *Engine) touchLRU(o *Object) {
 		e.updateLFU(o)
 		return
 	}
-	o.LRU = uint32(e.clock().Unix())
+	o.LRU = e.lruClock()
+}
+
+// lfuOld returns the value an overwrite replaces when an LFU policy is in force.
+func (c *Ctx) lfuOld(key []byte) *Object {
+	if !c.E.Settings.lfuPolicy() {
+		return nil
+	}
+	return c.DB.keys.Ref(key)
 }

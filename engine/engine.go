@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"kv/resp"
@@ -10,7 +9,15 @@ import (
 
 // Propagator receives the effects of writes, in execution order, with the engine lock
 // held (DESIGN.md "Propagation"). The AOF and the replication backlog implement it; it
-// must not block.
+// must not block, and args are its own to keep.
+//
+// Effects arrive per execution unit: a top-level command together with everything it
+// runs inside (EXEC's queued commands, a script's calls, keys it expires lazily on the
+// way). A unit with one effect is delivered as that command. A unit with more is
+// wrapped: MULTI first, then the effects, then EXEC, so a replica or an AOF load
+// applies it atomically (Redis 7.0's propagatePendingCommands). MULTI carries the
+// first effect's database and EXEC the last one's, so a consumer that emits SELECT on
+// a database change puts it before MULTI and never needs one for EXEC.
 type Propagator interface {
 	Propagate(db int, args [][]byte)
 }
@@ -44,7 +51,9 @@ type Stats struct {
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
 type Engine struct {
-	mu sync.Mutex
+	// sem is the engine lock: a one-slot channel, full while held (see busy.go).
+	sem  chan struct{}
+	busy busyState
 
 	dbs      []*DB
 	commands *Table
@@ -53,6 +62,7 @@ type Engine struct {
 
 	propagator Propagator
 	notifier   KeyspaceNotifier
+	unit       propagationUnit
 
 	// Settings are the tunables commands consult; change them with the lock held.
 	Settings Settings
@@ -70,6 +80,13 @@ type Engine struct {
 	blocking blockRegistry
 	hooks    typeHooks
 	snapState
+
+	// Memory accounting and eviction (memory.go, evict.go); lruclock and lfuclock
+	// are the access clocks, cached per command.
+	mem      memMeter
+	evict    evictState
+	lruclock uint32
+	lfuclock uint32
 
 	execHook ExecHook
 
@@ -107,15 +124,20 @@ func New(opts Options) *Engine {
 		e.dbs[i].e = e
 	}
 	e.watches.init()
+	e.sem = make(chan struct{}, 1)
+	e.busy.init()
 	e.blocking.init()
+	e.mem.init()
+	e.setClock(e.NowMs())
+	e.watches.e = e
 	return e
 }
 
 // Lock takes the engine lock.
-func (e *Engine) Lock() { e.mu.Lock() }
+func (e *Engine) Lock() { e.sem <- struct{}{} }
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { e.mu.Unlock() }
+func (e *Engine) Unlock() { <-e.sem }
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }
@@ -134,8 +156,74 @@ func (e *Engine) NumDBs() int { return len(e.dbs) }
 // NowMs is the engine clock in Unix milliseconds.
 func (e *Engine) NowMs() int64 { return e.clock().UnixMilli() }
 
-// SetPropagator installs the consumer of write effects (nil for none).
-func (e *Engine) SetPropagator(p Propagator) { e.propagator = p }
+// SetPropagator installs the consumer of write effects (nil for none). Effects reach
+// it through the engine's execution-unit buffer; see Propagator.
+func (e *Engine) SetPropagator(p Propagator) {
+	e.unit.out = p
+	if p == nil {
+		e.propagator = nil
+		return
+	}
+	e.propagator = &e.unit
+}
+
+// propagationUnit sits between the engine and the installed Propagator: while a
+// command runs (depth > 0) it collects effects, and when the outermost command ends it
+// delivers them, wrapped in MULTI/EXEC if there are several. Outside any command (the
+// active expiry cycle) effects pass straight through. Engine lock held throughout.
+type propagationUnit struct {
+	out     Propagator
+	depth   int
+	pending []pendingEffect
+	// noWrap is set for a unit whose top-level command may expire arbitrary keys
+	// (SCAN, RANDOMKEY): their DELs are independent, so Redis does not wrap them.
+	noWrap bool
+}
+
+type pendingEffect struct {
+	db   int
+	args [][]byte
+}
+
+func (u *propagationUnit) Propagate(db int, args [][]byte) {
+	if u.depth == 0 {
+		u.out.Propagate(db, args)
+		return
+	}
+	u.pending = append(u.pending, pendingEffect{db, args})
+}
+
+// enter starts a command; leave ends it and, for the outermost, delivers the unit.
+func (u *propagationUnit) enter(cmd *Command) {
+	if u.depth == 0 {
+		u.noWrap = cmd.Name == "scan" || cmd.Name == "randomkey"
+	}
+	u.depth++
+}
+
+func (u *propagationUnit) leave() {
+	u.depth--
+	if u.depth > 0 || len(u.pending) == 0 {
+		return
+	}
+	p := u.pending
+	u.pending = u.pending[:0]
+	if u.out == nil {
+		return
+	}
+	if len(p) == 1 || u.noWrap {
+		for _, ef := range p {
+			u.out.Propagate(ef.db, ef.args)
+		}
+	} else {
+		u.out.Propagate(p[0].db, [][]byte{[]byte("MULTI")})
+		for _, ef := range p {
+			u.out.Propagate(ef.db, ef.args)
+		}
+		u.out.Propagate(p[len(p)-1].db, [][]byte{[]byte("EXEC")})
+	}
+	clear(p)
+}
 
 // SetNotifier installs the consumer of keyspace events (nil for none).
 func (e *Engine) SetNotifier(n KeyspaceNotifier) { e.notifier = n }
@@ -163,11 +251,20 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
 	start := time.Now()
+	// Deferred calls run last-first: the command's propagation unit is delivered
+	// before clients blocked on keys it made ready are served, and each served client
+	// is a unit of its own, as Redis propagates after call() and then per client in
+	// handleClientsBlockedOnKeys.
+	e.enterExec()
+	defer e.leaveExec()
+	e.unit.enter(cmd)
+	defer e.unit.leave()
 	if c.fixedNow == 0 {
 		c.Now = e.NowMs()
 	} else {
 		c.Now = c.fixedNow
 	}
+	e.setClock(c.Now)
 	// EXEC and scripts run commands inside a command: each inner command accounts for
 	// its own changes, so the outer one starts and ends with its own counters.
 	outerDirty, outerRewritten, outerForce, outerRedacted := c.dirty, c.rewritten, c.forcePropagate, c.redacted
@@ -180,8 +277,6 @@ func (e *Engine) Exec(c *Ctx) {
 	c.redacted = nil
 	c.Blocked = false
 	before := c.W.Len()
-	e.enterExec()
-	defer e.leaveExec()
 	cmd.Handler(c)
 	dur := time.Since(start)
 	st := &cmd.Stats
@@ -194,19 +289,32 @@ func (e *Engine) Exec(c *Ctx) {
 	}
 	if c.dirty > 0 || c.forcePropagate {
 		e.Dirty += int64(c.dirty)
+		if e.Settings.Maxmemory > 0 {
+			e.noteWrite(c.Args)
+		}
 		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {
 					e.propagator.Propagate(c.DB.ID, args)
 				}
 			} else {
-				e.propagator.Propagate(c.DB.ID, c.Args)
+				e.propagator.Propagate(c.DB.ID, copyArgs(c.Args))
 			}
 		}
 	}
 	if e.execHook != nil {
 		e.execHook(c, dur)
 	}
+}
+
+// copyArgs detaches a command's arguments from the connection's read buffer, which
+// the next request reuses, before they are kept past the command.
+func copyArgs(args [][]byte) [][]byte {
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = append([]byte(nil), a...)
+	}
+	return cp
 }
 
 func indexCR(b []byte) int {

@@ -26,7 +26,7 @@ func (h *harness) Propagate(db int, args [][]byte) {
 }
 
 func (h *harness) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
-	if class == engine.EventKeyMiss {
+	if class == engine.EventKeyMiss || class == engine.EventNew {
 		return
 	}
 	h.events = append(h.events, event+" "+string(key))

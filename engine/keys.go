@@ -409,7 +409,9 @@ func objectCommand(c *Ctx) {
 	case "refcount":
 		// Redis shares the objects for 0..9999 whenever maxmemory is off (and keeps
 		// sharing values created then), so they report the shared refcount.
-		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 {
+		// With maxmemory under an LRU or LFU policy every value needs its own access
+		// clock, so Redis stops sharing them.
+		if o.Type == TypeString && o.Enc == EncInt && o.Int >= 0 && o.Int < 10000 && !s.ownsAccessClock() {
 			c.W.Int(sharedRefcount)
 		} else {
 			c.W.Int(1)
@@ -421,8 +423,7 @@ func objectCommand(c *Ctx) {
 			c.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 			return
 		}
-		now := uint32(c.E.clock().Unix())
-		c.W.Int(int64(now - o.LRU))
+		c.W.Int(c.E.IdleSeconds(o))
 	case "freq":
 		if !s.lfuPolicy() {
 			c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
@@ -435,13 +436,19 @@ func objectCommand(c *Ctx) {
 // lfuPolicy reports whether Object.LRU holds LFU data (MAXMEMORY_FLAG_LFU).
 func (s *Settings) lfuPolicy() bool { return strings.HasSuffix(s.MaxmemoryPolicy, "-lfu") }
 
+// ownsAccessClock reports whether values stop being shared because each needs its
+// own LRU/LFU field (maxmemory set with an LRU or LFU policy).
+func (s *Settings) ownsAccessClock() bool {
+	return s.Maxmemory > 0 && policyFlags(s.MaxmemoryPolicy)&(policyLRU|policyLFU) != 0
+}
+
 // lfuInitVal is the counter a new value starts with, so it is not evicted at once.
 const lfuInitVal = 5
 
 // Under an LFU policy Object.LRU is Redis's layout: the last decrement time in minutes
 // (16 bits) above an 8-bit logarithmic access counter.
 
-func (e *Engine) lfuMinutes() uint32 { return uint32(e.clock().Unix()/60) & 0xffff }
+func (e *Engine) lfuMinutes() uint32 { return e.lfuclock }
 
 // lfuDecrAndReturn is the counter after the decay the idle minutes call for.
 func (e *Engine) lfuDecrAndReturn(o *Object) uint32 {
@@ -499,16 +506,8 @@ func swapdbCommand(c *Ctx) {
 	}
 	if db1 != db2 {
 		// A WATCHed key is invalidated if it exists on either side of the swap.
-		live := func(db *DB, key string) bool {
-			if _, ok := db.keys.GetString(key); !ok {
-				return false
-			}
-			at, ok := db.expires.GetString(key)
-			return !ok || !isExpired(at, c.Now)
-		}
-		either := func(key string) bool { return live(db1, key) || live(db2, key) }
-		c.E.watches.touchDB(db1.ID, either)
-		c.E.watches.touchDB(db2.ID, either)
+		c.E.watches.touchSwap(db1, db2, c.Now)
+		c.E.watches.touchSwap(db2, db1, c.Now)
 		db1.swap(db2)
 		c.E.SignalReadyKeys(db1)
 		c.E.SignalReadyKeys(db2)

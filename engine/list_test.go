@@ -309,7 +309,7 @@ func (r *listRecorder) Propagate(db int, args [][]byte) {
 }
 
 func (r *listRecorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
-	if class == engine.EventKeyMiss {
+	if class == engine.EventKeyMiss || class == engine.EventNew {
 		return
 	}
 	r.mu.Lock()

@@ -38,6 +38,20 @@ var memoryDatasets = []struct {
 		}
 		return args
 	}, 800},
+	{"zset 5 members", "listpack", func(i int) []string {
+		args := []string{"ZADD", fmt.Sprintf("zset:%06d", i)}
+		for j := 1; j <= 5; j++ {
+			args = append(args, fmt.Sprint(i*5+j), fmt.Sprintf("member:%d", i*5+j))
+		}
+		return args
+	}, 300},
+	{"zset 5 members, fractional scores", "listpack", func(i int) []string {
+		args := []string{"ZADD", fmt.Sprintf("zfset:%06d", i)}
+		for j := 1; j <= 5; j++ {
+			args = append(args, fmt.Sprint(float64(i*5+j)/7), fmt.Sprintf("member:%d", i*5+j))
+		}
+		return args
+	}, 350},
 }
 
 func heapInUse() uint64 {

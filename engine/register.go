@@ -7,6 +7,7 @@ func RegisterAll(e *Engine) {
 		stringCommands(), bitmapCommands(),
 		hashCommands(),
 		setCommands(),
+		zsetCommands(),
 		keysCommands(),
 		expireCommands(),
 		sortCommands(),

@@ -290,14 +290,16 @@ func TestSetEventsAndPropagation(t *testing.T) {
 			t.Errorf("%v: propagated %q, want %q", c.args, p, c.props)
 		}
 	}
-	// SPOP with a count below the size propagates one SREM per popped member.
+	// SPOP with a count below the size propagates one SREM per popped member, as one
+	// unit: wrapped in MULTI/EXEC like every multi-effect command in Redis 7.0.
 	h.do("SADD", "p", "1", "2", "3", "4", "5")
 	h.takeProps()
 	v := h.do("SPOP", "p", "3")
-	var want []string
+	want := []string{"MULTI"}
 	for _, e := range v.Elems {
 		want = append(want, "SREM p "+string(e.Str))
 	}
+	want = append(want, "EXEC")
 	if p := h.takeProps(); !slices.Equal(p, want) {
 		t.Errorf("SPOP p 3 propagated %q, want %q", p, want)
 	}

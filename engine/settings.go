@@ -19,6 +19,10 @@ type Settings struct {
 	LazyfreeUserDel    bool
 	LazyfreeUserFlush  bool
 
+	// BusyReplyThreshold (busy-reply-threshold, alias lua-time-limit) is how many
+	// milliseconds a script runs before other clients get BUSY; 0 never.
+	BusyReplyThreshold int64
+
 	// ActiveExpireDisabled stops the background expiry cycle (DEBUG SET-ACTIVE-EXPIRE 0);
 	// keys then expire only when read.
 	ActiveExpireDisabled bool
@@ -28,6 +32,16 @@ type Settings struct {
 	MaxmemoryPolicy string
 	LfuLogFactor    int
 	LfuDecayTime    int
+
+	// Maxmemory is the memory limit in bytes (0: none); the eviction settings say
+	// how hard and how precisely to enforce it.
+	Maxmemory                 int64
+	MaxmemorySamples          int
+	MaxmemoryEvictionTenacity int
+	ReplicaIgnoreMaxmemory    bool
+	// EvictionPaused stops eviction while clients are paused (CLIENT PAUSE), when the
+	// dataset must stay still.
+	EvictionPaused bool
 }
 
 // DefaultSettings are Redis 7.0's defaults.
@@ -41,8 +55,13 @@ func DefaultSettings() Settings {
 		ZSetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ActiveExpireEffort:     1,
+		BusyReplyThreshold:     5000,
 		MaxmemoryPolicy:        "noeviction",
 		LfuLogFactor:           10,
 		LfuDecayTime:           1,
+
+		MaxmemorySamples:          5,
+		MaxmemoryEvictionTenacity: 10,
+		ReplicaIgnoreMaxmemory:    true,
 	}
 }

@@ -559,7 +559,7 @@ func (r *recorder) Propagate(db int, args [][]byte) {
 }
 
 func (r *recorder) NotifyKeyspaceEvent(class engine.EventClass, event string, key []byte, db int) {
-	if class == engine.EventKeyMiss {
+	if class == engine.EventKeyMiss || class == engine.EventNew {
 		return
 	}
 	r.mu.Lock()

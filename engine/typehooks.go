@@ -36,6 +36,8 @@ func dupValue(o *Object) (Object, bool) {
 		return DupSet(o), true
 	case TypeHash:
 		return DupHash(o), true
+	case TypeZSet:
+		return DupZSet(o), true
 	}
 	return Object{}, false
 }
@@ -55,6 +57,8 @@ func collectionElements(o *Object) ([][]byte, bool) {
 			return true
 		})
 		return out, true
+	case TypeZSet:
+		return ZSetMembers(o), true
 	}
 	return nil, false
 }

@@ -17,6 +17,7 @@ type watchKey struct {
 
 type watchRegistry struct {
 	byKey map[watchKey]map[*WatchSet]struct{}
+	e     *Engine
 }
 
 func (r *watchRegistry) init() { r.byKey = map[watchKey]map[*WatchSet]struct{}{} }
@@ -30,7 +31,17 @@ func (r *watchRegistry) touch(db int, key []byte) {
 	if !ok {
 		return
 	}
+	wk := watchKey{db, string(key)}
 	for ws := range set {
+		if ws.expired[wk] {
+			// The key was already logically gone when watched. Reclaiming it (lazy or
+			// active expiry, DEL) changes nothing a client could have seen; once it is
+			// reclaimed, a later write is a real change again.
+			if _, ok := r.e.dbs[db].keys.GetString(wk.key); !ok {
+				delete(ws.expired, wk)
+			}
+			continue
+		}
 		ws.Dirty = true
 	}
 }
@@ -46,6 +57,50 @@ func (r *watchRegistry) touchDB(db int, exists func(key string) bool) {
 			continue
 		}
 		for ws := range set {
+			if ws.expired[wk] {
+				// Emptying a database only reclaims a key that was already stale
+				// when watched: no logical change (Redis 7.0 touchAllWatchedKeysInDb).
+				delete(ws.expired, wk)
+				continue
+			}
+			ws.Dirty = true
+		}
+	}
+}
+
+// touchSwap is Redis 7.0's touchAllWatchedKeysInDb(emptied, with) for SWAPDB, called
+// before the contents of the two databases trade places: a watched key of emptied is
+// touched if it exists on either side, except that stale keys (logically expired) are
+// no change, and a missing key replaced by a stale one becomes a watched stale key.
+func (r *watchRegistry) touchSwap(emptied, with *DB, now int64) {
+	stale := func(db *DB, key string) bool {
+		at, ok := db.expires.GetString(key)
+		return ok && isExpired(at, now)
+	}
+	for wk, set := range r.byKey {
+		if wk.db != emptied.ID {
+			continue
+		}
+		_, inEmptied := emptied.keys.GetString(wk.key)
+		_, inWith := with.keys.GetString(wk.key)
+		if !inEmptied && !inWith {
+			continue
+		}
+		for ws := range set {
+			switch {
+			case ws.expired[wk] && !inWith:
+				// The stale key goes away: no logical change.
+				delete(ws.expired, wk)
+				continue
+			case ws.expired[wk] && stale(with, wk.key):
+				continue
+			case !ws.expired[wk] && !inEmptied && stale(with, wk.key):
+				if ws.expired == nil {
+					ws.expired = map[watchKey]bool{}
+				}
+				ws.expired[wk] = true
+				continue
+			}
 			ws.Dirty = true
 		}
 	}

@@ -28,6 +28,8 @@ type SaveOptions struct {
 	// AtStart, when set, runs with the engine lock held at the instant the snapshot is
 	// taken: the place to record the replication offset the file is consistent with.
 	AtStart func()
+	// AOFBase marks the file as the RDB preamble of an AOF base (AUX aof-base 1).
+	AOFBase bool
 }
 
 // SaveStats describe a finished save.
@@ -64,7 +66,11 @@ func newSnapWriter(out io.Writer, o SaveOptions, now time.Time) *snapWriter {
 	for _, kv := range o.Aux {
 		w.Aux(kv[0], kv[1])
 	}
-	w.AuxInt("aof-base", 0)
+	aofBase := int64(0)
+	if o.AOFBase {
+		aofBase = 1
+	}
+	w.AuxInt("aof-base", aofBase)
 	return &snapWriter{w: w, db: -1}
 }
 

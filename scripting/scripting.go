@@ -3,31 +3,72 @@ package scripting
 import (
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"kv/engine"
+	"kv/resp"
 )
 
-// Scripting is the Lua side of one engine: the EVAL script cache and the function
-// libraries. All its state is guarded by the engine lock.
+// Scripting is the Lua side of one engine: the EVAL script cache and interpreter, and
+// the function libraries with theirs. All its state is guarded by the engine lock,
+// except current, libCount and funcCount, which connections read without it while a
+// script keeps the engine busy.
 type Scripting struct {
 	e   *engine.Engine
 	log *slog.Logger
 
+	evalVM  *vm
+	scripts map[string]*script // by lower-case SHA1
+
+	fnVM *vm
 	libs *libraries
+
+	// sctx and sw are the script's client: the context redis.call runs commands in
+	// and the writer their replies go to. One script runs at a time.
+	sctx *engine.Ctx
+	sw   *resp.Writer
+	rand lrand48
+
+	current   atomic.Pointer[run]
+	libCount  atomic.Int64
+	funcCount atomic.Int64
 }
 
-// New makes the scripting support for e and installs it as e's function store.
+// New makes the scripting support for e, installs it as e's function store and as the
+// handler of SCRIPT KILL / FUNCTION KILL / FUNCTION STATS while a script is busy.
 func New(e *engine.Engine, log *slog.Logger) *Scripting {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Scripting{e: e, log: log, libs: newLibraries()}
+	s := &Scripting{e: e, log: log, libs: newLibraries(), scripts: map[string]*script{}}
+	s.sw = resp.NewWriter()
+	s.sctx = e.NewCtx(s.sw, nil)
+	s.rand.seed(0)
+	// Redis seeds its lrand48 with the C library's default state, not with 0.
+	s.rand.x = 0x1234ABCD330E
+	s.evalVM = newVM(s, true)
+	s.fnVM = newVM(s, false)
+	e.SetFunctionStore(s)
+	e.SetBusyHandler(s.busyCommand)
 	return s
 }
 
 // Commands are the scripting commands for the engine's table.
 func (s *Scripting) Commands() []*engine.Command {
-	return []*engine.Command{s.functionCommand()}
+	return append(s.evalCommands(), s.scriptCommand(), s.functionCommand())
+}
+
+// resetEval empties the script cache and replaces the EVAL interpreter (SCRIPT FLUSH).
+func (s *Scripting) resetEval() {
+	s.evalVM.L.Close()
+	s.evalVM = newVM(s, true)
+	s.scripts = map[string]*script{}
+}
+
+// resetFunctionVM replaces the functions' interpreter once no library uses it.
+func (s *Scripting) resetFunctionVM() {
+	s.fnVM.L.Close()
+	s.fnVM = newVM(s, false)
 }
 
 // container makes parent dispatch to its subcommands. A server that resolves

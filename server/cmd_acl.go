@@ -144,8 +144,7 @@ func (s *Server) dropRevokedSubscribers(u *acl.User, current *conn) {
 }
 
 // subscriptionsAllowed reports whether every channel and pattern cl is subscribed to
-// is still allowed to u. The pub/sub implementation supplies the lists through
-// subscriptionsOf; without it a client has none.
+// is still allowed to u.
 func (s *Server) subscriptionsAllowed(cl *conn, u *acl.User) bool {
 	channels, patterns := subscriptionsOf(cl)
 	for _, ch := range channels {
@@ -482,9 +481,11 @@ func protectedModeDenies(protected, defaultNoPass bool, remote net.Addr) bool {
 }
 
 // subscriptionsOf lists cl's channel (including shard channel) and pattern
-// subscriptions. Pub/sub lives on its own branch; until it lands a client has none, and
-// its merge replaces this body with the client's real lists.
-func subscriptionsOf(cl *conn) (channels, patterns []string) { return nil, nil }
+// subscriptions. Engine lock held.
+func subscriptionsOf(cl *conn) (channels, patterns []string) {
+	channels = append(append(channels, cl.subs.channels.list...), cl.subs.shard.list...)
+	return channels, append(patterns, cl.subs.patterns.list...)
+}
 
 // ProtectedModeDenies exposes the protected-mode decision for tests that cannot dial
 // from a non-loopback address.

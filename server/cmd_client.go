@@ -527,9 +527,10 @@ func (c *conn) flagString() string {
 	return string(f)
 }
 
-// subscriptionCounts is what CLIENT LIST shows as sub/psub/ssub. Pub/sub keeps its
-// subscriptions in the connection; until it lands nobody is subscribed.
-func (c *conn) subscriptionCounts() (sub, psub, ssub int) { return 0, 0, 0 }
+// subscriptionCounts is what CLIENT LIST shows as sub/psub/ssub.
+func (c *conn) subscriptionCounts() (sub, psub, ssub int) {
+	return c.subs.channels.len(), c.subs.patterns.len(), c.subs.shard.len()
+}
 
 // noteRequest records the size of the request about to run for CLIENT LIST (qbuf,
 // argv-mem). Engine lock held.

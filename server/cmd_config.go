@@ -178,7 +178,12 @@ func (s *Server) applyConfig() {
 		"latency-monitor-threshold":         func() { s.latency.threshold = cfg.LatencyMonitorThreshold.Get() },
 		"latency-tracking":                  func() { s.latency.tracking = cfg.LatencyTracking.Get() },
 		"latency-tracking-info-percentiles": func() { s.latencyPercentiles = cfg.LatencyTrackingInfoPercentiles.Get() },
-		"maxmemory":                         func() { s.maxmemory.Store(cfg.Maxmemory.Get()) },
+		"maxmemory":                         s.applyMaxmemory,
+		"maxmemory-samples":                 func() { s.e.Settings.MaxmemorySamples = int(cfg.MaxmemorySamples.Get()) },
+		"maxmemory-eviction-tenacity":       func() { s.e.Settings.MaxmemoryEvictionTenacity = int(cfg.MaxmemoryEvictionTenacity.Get()) },
+		"lfu-log-factor":                    func() { s.e.Settings.LfuLogFactor = int(cfg.LFULogFactor.Get()) },
+		"lfu-decay-time":                    func() { s.e.Settings.LfuDecayTime = int(cfg.LFUDecayTime.Get()) },
+		"replica-ignore-maxmemory":          func() { s.e.Settings.ReplicaIgnoreMaxmemory = cfg.ReplicaIgnoreMaxmemory.Get() },
 		"maxmemory-policy": func() {
 			p := cfg.MaxmemoryPolicy.Get()
 			s.maxmemoryPolicy.Store(&p)
@@ -195,6 +200,7 @@ func (s *Server) applyConfig() {
 		"lazyfree-lazy-expire":      func() { s.e.Settings.LazyfreeLazyExpire = cfg.LazyfreeLazyExpire.Get() },
 		"lazyfree-lazy-user-del":    func() { s.e.Settings.LazyfreeUserDel = cfg.LazyfreeLazyUserDel.Get() },
 		"lazyfree-lazy-user-flush":  func() { s.e.Settings.LazyfreeUserFlush = cfg.LazyfreeLazyUserFlush.Get() },
+		"busy-reply-threshold":      func() { s.e.Settings.BusyReplyThreshold = cfg.BusyReplyThreshold.Get() },
 	}
 	for name, fn := range apply {
 		fn()

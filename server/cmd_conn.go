@@ -24,8 +24,12 @@ func (s *Server) registerCommands() {
 	t.Add(s.configCommands()...)
 	t.Add(s.aclCommands()...)
 	t.Add(scripting.New(s.e, s.log).Commands()...)
+	t.Add(s.memoryCommands()...)
 	t.Add(s.persistCommands()...)
+	t.Add(s.aofCommands()...)
 	t.Add(s.syncCommands()...)
+	t.Add(s.pubsubCommands()...)
+	s.e.SetNotifier(keyspaceNotifier{s})
 }
 
 func (s *Server) connectionCommands() []*engine.Command {
@@ -91,4 +95,5 @@ func (s *Server) cmdSelect(c *engine.Ctx) {
 func (s *Server) connClosedLocked(cn *conn) {
 	cn.multi = nil
 	s.removeMonitor(cn)
+	s.pubsubResetLocked(cn)
 }

@@ -159,6 +159,7 @@ func (s *Server) cmdReset(c *engine.Ctx) {
 	cn.multi = nil
 	s.e.Unwatch(&cn.watch)
 	cn.name = ""
+	s.pubsubResetLocked(cn)
 	cn.flags &^= flagReadonly | flagPubsub
 	cn.replyMode = replyOn
 	c.W.Simple("RESET")

@@ -226,20 +226,11 @@ func totalSystemMemory() int64 {
 }
 
 func (s *Server) infoMemory(b *infoBuilder) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	used := int64(ms.HeapAlloc + ms.StackInuse)
-	s.memPeak = max(s.memPeak, used)
-	if s.memStartup == 0 {
-		s.memStartup = used
-	}
-	res := rss()
-	var clientsMem int64
-	for _, cl := range s.liveConns() {
-		clientsMem += int64(cl.qbufCap+cap(cl.w.Bytes())+cl.pendingOutput()) + connOverhead
-	}
-	overhead := s.memStartup + clientsMem
-	dataset := max(used-overhead, 0)
+	m := s.memoryOverhead()
+	used, res := m.total, m.rss
+	s.memPeak = m.peak
+	overhead := m.overheadTotal
+	dataset := m.dataset
 	pct := func(a, b int64) string {
 		if b <= 0 {
 			return "0.00%"
@@ -252,7 +243,7 @@ func (s *Server) infoMemory(b *infoBuilder) {
 		}
 		return fmt.Sprintf("%.2f", float64(a)/float64(b))
 	}
-	allocated, active, resident := int64(ms.HeapAlloc), int64(ms.HeapInuse), int64(ms.HeapSys-ms.HeapReleased)
+	allocated, active, resident := m.allocated, m.active, m.resident
 	sysMem := totalSystemMemory()
 	maxmem := s.maxmemory.Load()
 	b.int("used_memory", used)
@@ -296,11 +287,11 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.int("rss_overhead_bytes", res-resident)
 	b.str("mem_fragmentation_ratio", ratio(res, used))
 	b.int("mem_fragmentation_bytes", res-used)
-	b.int("mem_not_counted_for_evict", 0)
+	b.int("mem_not_counted_for_evict", s.e.MemNotCountedForEvict())
 	b.int("mem_replication_backlog", 0)
 	b.int("mem_total_replication_buffers", 0)
-	b.int("mem_clients_slaves", 0)
-	b.int("mem_clients_normal", clientsMem)
+	b.int("mem_clients_slaves", m.clientsSlaves)
+	b.int("mem_clients_normal", m.clientsNormal)
 	b.int("mem_cluster_links", 0)
 	b.int("mem_aof_buffer", 0)
 	b.str("mem_allocator", runtime.Version())
@@ -309,23 +300,12 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.int("lazyfreed_objects", 0)
 }
 
-// infoPersistence reports RDB persistence (persist.go); no AOF yet.
+// infoPersistence reports RDB (persist.go) and AOF (aof.go) persistence.
 func (s *Server) infoPersistence(b *infoBuilder) {
 	for _, kv := range s.PersistenceInfo() {
 		b.str(kv[0], kv[1])
 	}
-	b.int("aof_enabled", 0)
-	b.int("aof_rewrite_in_progress", 0)
-	b.int("aof_rewrite_scheduled", 0)
-	b.int("aof_last_rewrite_time_sec", -1)
-	b.int("aof_current_rewrite_time_sec", -1)
-	b.str("aof_last_bgrewrite_status", "ok")
-	b.int("aof_rewrites", 0)
-	b.int("aof_rewrites_consecutive_failures", 0)
-	b.str("aof_last_write_status", "ok")
-	b.int("aof_last_cow_size", 0)
-	b.int("module_fork_in_progress", 0)
-	b.int("module_fork_last_cow_size", 0)
+	s.aofInfo(b)
 }
 
 // opsPerSec is instantaneous_ops_per_sec: commands per second over the last second or
@@ -377,13 +357,14 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("expire_cycle_cpu_milliseconds", st.ExpireCycleTime.Milliseconds())
 	b.int("evicted_keys", st.EvictedKeys)
 	b.int("evicted_clients", 0)
-	b.int("total_eviction_exceeded_time", 0)
-	b.int("current_eviction_exceeded_time", 0)
+	evTotal, evCurrent := s.e.EvictionExceededTime()
+	b.int("total_eviction_exceeded_time", evTotal.Milliseconds())
+	b.int("current_eviction_exceeded_time", evCurrent.Milliseconds())
 	b.int("keyspace_hits", st.KeyspaceHits)
 	b.int("keyspace_misses", st.KeyspaceMisses)
-	b.int("pubsub_channels", 0)
-	b.int("pubsub_patterns", 0)
-	b.int("pubsubshard_channels", 0)
+	b.int("pubsub_channels", int64(s.PubsubChannels()))
+	b.int("pubsub_patterns", int64(s.PubsubPatterns()))
+	b.int("pubsubshard_channels", int64(s.PubsubShardChannels()))
 	b.int("latest_fork_usec", 0)
 	b.int("total_forks", 0)
 	b.int("migrate_cached_sockets", 0)

@@ -38,12 +38,17 @@ func (c *conn) queue(cmd *engine.Command, args [][]byte) {
 		c.reject("ERR Command not allowed inside a transaction")
 		return
 	}
+	c.w.Simple("QUEUED")
+	if c.multi.aborted || c.watch.Dirty {
+		// EXEC can only fail now: keeping what a pipelining client sends after the
+		// failure would only cost memory (Redis's queueMultiCommand does the same).
+		return
+	}
 	cp := make([][]byte, len(args))
 	for i, a := range args {
 		cp[i] = append([]byte(nil), a...)
 	}
 	c.multi.queued = append(c.multi.queued, queuedCmd{cmd: cmd, args: cp})
-	c.w.Simple("QUEUED")
 }
 
 func (s *Server) cmdMulti(c *engine.Ctx) {
@@ -107,6 +112,11 @@ func (s *Server) cmdExec(c *engine.Ctx) {
 	s.e.Unwatch(&cn.watch)
 	execCmd, execArgs := c.Cmd, c.Args
 	c.FixTime(c.Now)
+	// The queued commands must each answer now: blocking ones behave as timed out.
+	// The engine propagates their effects as one unit, wrapped in MULTI/EXEC when
+	// there are several, because they all run inside this EXEC's Exec.
+	denied := c.DenyBlocking
+	c.DenyBlocking = true
 	c.W.Array(len(m.queued))
 	for _, q := range m.queued {
 		c.Cmd, c.Args = q.cmd, q.args
@@ -120,6 +130,7 @@ func (s *Server) cmdExec(c *engine.Ctx) {
 		}
 		s.e.Exec(c)
 	}
+	c.DenyBlocking = denied
 	c.UnfixTime()
 	c.Cmd, c.Args = execCmd, execArgs
 }

@@ -186,6 +186,8 @@ func (s *Server) pauseClients(end time.Time, all bool) {
 	if p.end.IsZero() {
 		p.end, p.all = end, all
 		p.changed = make(chan struct{})
+		// The dataset must stand still while clients are paused: no evictions.
+		s.e.Settings.EvictionPaused = true
 	} else {
 		p.all = p.all || all
 		if end.After(p.end) {
@@ -218,6 +220,7 @@ func (s *Server) unpauseClients() {
 		p.timer = nil
 	}
 	p.end = time.Time{}
+	s.e.Settings.EvictionPaused = false
 	close(p.changed)
 	p.changed = nil
 }
@@ -396,6 +399,8 @@ func (s *Server) cmdDebug(c *engine.Ctx) {
 			" lru_seconds_idle:" + strconv.FormatInt(idle, 10))
 	case c.Is(1, "reload"):
 		s.debugReload(c)
+	case c.Is(1, "loadaof"):
+		s.debugLoadAOF(c)
 	case c.Is(1, "digest") && len(c.Args) == 2:
 		s.debugDigest(c)
 	case c.Is(1, "digest-value"):

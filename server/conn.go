@@ -47,7 +47,9 @@ type conn struct {
 	flags       connFlags
 	watch       engine.WatchSet
 	multi       *multiState
+	subs        connSubs     // pub/sub subscriptions (pubsub.go)
 	pushW       *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW    *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -152,8 +154,19 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
-		e.Lock()
+		if !e.LockUnlessBusy() {
+			if c.serveBusy(args) {
+				if err := c.flush(); err != nil || c.closeAfter {
+					return
+				}
+				continue
+			}
+			e.Lock()
+		}
 		c.s.current = c
+		if e.Settings.Maxmemory > 0 {
+			e.RefreshMemory()
+		}
 		c.process(args)
 		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
 			if n%maxBatch == 0 {
@@ -268,7 +281,13 @@ func (c *conn) process(args [][]byte) {
 		cmd.Stats.RejectedCalls++
 		return
 	}
+	if c.pubsubContextDenied(cmd, args) {
+		return
+	}
 	if c.s.pausedFor(c, cmd) && !c.waitPause(cmd) {
+		return
+	}
+	if e.Settings.Maxmemory > 0 && c.oomReject(cmd) {
 		return
 	}
 	if c.multi != nil && !runsInsideMulti(cmd) {
@@ -284,6 +303,7 @@ func (c *conn) process(args [][]byte) {
 
 // applyReplyMode drops the reply just written when CLIENT REPLY OFF or SKIP says so.
 func (c *conn) applyReplyMode(before int) {
+	defer c.flushOwnPushes()
 	switch c.replyMode {
 	case replyOn:
 		return
@@ -341,13 +361,13 @@ func (c *conn) waitPause(cmd *engine.Command) bool {
 }
 
 // reject answers with an error before the command runs. Inside MULTI it also dooms the
-// transaction, as Redis's flagTransaction does.
+// transaction, as Redis's flagTransaction does; a rejected EXEC ends it at once, with
+// the reason inside EXECABORT (Redis's execCommandAbort).
 func (c *conn) reject(msg string) {
-	if c.lastCmd == "exec" {
-		// A refused EXEC ends the transaction, as Redis's execCommandAbort does.
+	if c.multi != nil && c.lastCmd == "exec" {
 		c.multi = nil
 		c.s.e.Unwatch(&c.watch)
-		msg = "EXECABORT Transaction discarded because of: " + msg
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
 	}
 	c.w.Error(msg)
 	c.s.e.CountError(msg)
@@ -388,7 +408,7 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 		return false
 	}
 	if c == c.s.current {
-		fn(c.w)
+		fn(c.pushWriter())
 		return true
 	}
 	c.pushW.SetProto(c.w.Proto())
@@ -408,6 +428,37 @@ func (c *conn) push(limit int, fn func(w *resp.Writer)) bool {
 	default:
 	}
 	return true
+}
+
+// pushWriter is where out-of-band data for this connection goes while it runs its
+// own command: pushes reach the client even under CLIENT REPLY OFF/SKIP, which only
+// silence replies (Redis's CLIENT_PUSHING), so then they wait apart from the reply
+// and applyReplyMode puts them back after dropping it. Engine lock held.
+func (c *conn) pushWriter() *resp.Writer {
+	if c.replyMode == replyOn {
+		return c.w
+	}
+	if c.ownPushW == nil {
+		c.ownPushW = resp.NewWriter()
+	}
+	c.ownPushW.SetProto(c.w.Proto())
+	return c.ownPushW
+}
+
+// flushOwnPushes moves pushes kept apart by pushWriter into the reply stream.
+func (c *conn) flushOwnPushes() {
+	if c.ownPushW != nil && c.ownPushW.Len() > 0 {
+		c.w.Raw(c.ownPushW.Bytes())
+		c.ownPushW.Reset()
+	}
+}
+
+// dropOutput discards output that will never be written (the connection was dropped
+// for its output buffer limit), so the memory goes now rather than at cleanup.
+func (c *conn) dropOutput() {
+	c.outMu.Lock()
+	c.out, c.spare = nil, nil
+	c.outMu.Unlock()
 }
 
 // pendingOutput is the number of reply bytes not yet written to the socket.
@@ -432,6 +483,9 @@ func (c *conn) flush() error {
 		c.out = c.spare[:0]
 		c.spare = nil
 		c.outMu.Unlock()
+		// Every write committed before these bytes is in the AOF buffer by now; the
+		// reply leaves only once appendfsync's promise covers it (group commit).
+		c.s.waitDurable()
 		n, err := c.nc.Write(b)
 		c.s.stats.netOutput.Add(int64(n))
 		c.s.stats.writes.Add(1)

@@ -35,6 +35,9 @@ func (s *Server) cron(period time.Duration) {
 		s.e.ActiveExpireCycle(period)
 		// Finish resizes nobody's accesses are driving, so sparse tables shrink.
 		s.e.ActiveRehash(time.Millisecond)
+		s.memoryCron()
+		s.aofCronLocked()
 		s.e.Unlock()
+		s.aofTick()
 	}
 }

@@ -221,7 +221,7 @@ func (s *Server) persistCron() {
 
 func (s *Server) persistTick(now int64) {
 	p := &s.persist
-	if p.bg != nil {
+	if p.bg != nil || s.bgsaveBlockedByAOF() {
 		return
 	}
 	if p.scheduled {
@@ -247,6 +247,9 @@ func (s *Server) persistTick(now int64) {
 func (s *Server) LoadDataset() error {
 	s.e.Lock()
 	defer s.e.Unlock()
+	if s.cfg.Appendonly.Get() {
+		return s.loadAOFAtStart()
+	}
 	return s.loadLocked()
 }
 
@@ -278,6 +281,7 @@ func (s *Server) loadLocked() error {
 // then the dataset is saved if save points are configured or save is set, unless
 // nosave. Lock held.
 func (s *Server) ShutdownSave(save, nosave bool) error {
+	s.aofShutdown()
 	s.killBgsave()
 	if nosave || (!save && len(s.cfg.Save.Get()) == 0) {
 		return nil
@@ -395,7 +399,9 @@ func (s *Server) cmdBgsave(c *engine.Ctx) {
 	switch {
 	case s.persist.bg != nil:
 		c.Error("ERR " + errBgsaveRunning.Error())
-	case c.InExec():
+	case s.bgsaveBlockedByAOF() && len(c.Args) == 1 && !c.InExec():
+		c.Error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+	case c.InExec() || s.bgsaveBlockedByAOF():
 		// Inside MULTI/EXEC Redis schedules rather than saves mid-transaction; SCHEDULE
 		// otherwise only matters while another child (an AOF rewrite) runs.
 		s.persist.scheduled = true

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"kv/aof"
 	"log/slog"
 	"net"
 	"os"
@@ -83,6 +84,8 @@ type Server struct {
 	// latency-tracking-info-percentiles
 	latencyPercentiles []float64
 	maxmemory          atomic.Int64
+	memLimit           memLimitState
+	evicting           atomic.Bool
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
 	cfg                *config.Config
@@ -92,6 +95,9 @@ type Server struct {
 	tlsConf atomic.Pointer[tls.Config]
 	tlsErr  atomic.Pointer[error]
 	persist persistState
+	aof     *aof.AOF
+
+	ps pubsubState // guarded by the engine lock
 }
 
 // configFile is the configuration file INFO reports ("" when started without one).
@@ -165,6 +171,9 @@ func New(opts Options) (*Server, error) {
 		_ = s.cfg.SetFromFlag("maxclients", strconv.Itoa(opts.MaxClients))
 		_ = s.cfg.SetFromFlag("enable-debug-command", opts.EnableDebugCommand)
 	}
+	s.e.SetMemNotCounted(s.memNotCountedForEvict)
+	s.e.SampleMemory()
+	s.memStartup = s.e.UsedMemory()
 	s.applyConfig()
 	s.registerCommands()
 	if err := s.initACL(); err != nil {
@@ -177,6 +186,7 @@ func New(opts Options) (*Server, error) {
 	s.persist.lastBgSecs = -1
 	s.shutdownSaver = func(save bool) error { return s.ShutdownSave(save, false) }
 	s.e.SetFlushAllHook(s.FlushAllSave)
+	s.initAOF()
 	s.wg.Add(1)
 	go s.persistCron()
 	return s, nil

@@ -1,7 +1,8 @@
 // Package redistest starts a real redis-server for tests that compare kv's tools
 // with Redis's own (redis-cli, redis-benchmark) against the same server. The CI
-// installs Redis 7.0; a missing binary fails the test with a clear message instead
-// of skipping it, so a comparison can never silently not run.
+// installs Redis 7.0 and sets CI=true: there a missing binary fails the test, so a
+// comparison can never silently not run. On a developer machine with only Go, the
+// comparison tests skip and say what to install, so `go test ./...` works anywhere.
 package redistest
 
 import (
@@ -27,7 +28,11 @@ func Bin(t testing.TB, name string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	t.Fatalf("%s not found: this test compares kv with real Redis 7.0 and needs it installed (apt-get install redis-server redis-tools)", name)
+	msg := fmt.Sprintf("%s not found: this test compares kv with real Redis 7.0 (apt-get install redis-server redis-tools redis-sentinel)", name)
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; skipped outside CI")
 	return ""
 }
 

@@ -1,0 +1,309 @@
+package sentinel_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"kv/internal/redistest"
+)
+
+const downAfter = 1000
+
+// figures are the timings of one failover, measured from the fault.
+type figures struct {
+	switchMaster  time.Duration // until +switch-master on the observed sentinel
+	clientWrites  time.Duration // until the FailoverClient writes again
+	oldMasterBack time.Duration // from the old master's restart until it is a replica
+	lostConfirmed int           // acknowledged writes missing from the new master
+}
+
+// writer writes increasing values through go-redis's FailoverClient and records
+// which ones were acknowledged.
+type writer struct {
+	rdb       *redis.Client
+	mu        sync.Mutex
+	acked     []int
+	lastOK    atomic.Int64 // unix nanos of the last acknowledged write
+	firstFail atomic.Int64
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+func startWriter(t testing.TB, sentinels []string) *writer {
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: sentinels,
+		DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
+		MaxRetries: -1, PoolSize: 2, Protocol: 2})
+	w := &writer{rdb: rdb, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for i := 1; ; i++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+			err := rdb.Set(ctx, "k:"+strconv.Itoa(i), i, 0).Err()
+			cancel()
+			if err == nil {
+				w.mu.Lock()
+				w.acked = append(w.acked, i)
+				w.mu.Unlock()
+				w.lastOK.Store(time.Now().UnixNano())
+			} else {
+				w.firstFail.CompareAndSwap(0, time.Now().UnixNano())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { w.close() })
+	return w
+}
+
+func (w *writer) close() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+	w.rdb.Close()
+}
+
+// waitWritesAfter waits for an acknowledged write after t0 and returns when.
+func (w *writer) waitWritesAfter(t testing.TB, t0 time.Time, timeout time.Duration) time.Time {
+	t.Helper()
+	var at time.Time
+	waitFor(t, timeout, "the FailoverClient to write again", func() bool {
+		ns := w.lastOK.Load()
+		if ns > t0.UnixNano() && w.firstFail.Load() != 0 {
+			at = time.Unix(0, ns)
+			return true
+		}
+		return false
+	})
+	return at
+}
+
+type fault int
+
+const (
+	faultKill fault = iota
+	faultStop
+)
+
+// runFailover is the scenario every test and figure uses: 1 master, 2 replicas,
+// the given sentinels; a FailoverClient writing; the fault on the master; then
+// exactly one new master, the other replica following it, the sentinels agreeing,
+// the client writing again, and the old master back as a replica.
+func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
+	waitDiscovery(t, g)
+	events := subscribe(t, g.addrs[0], "+switch-master")
+	w := startWriter(t, g.addrs)
+	waitFor(t, 10*time.Second, "first writes", func() bool { return w.lastOK.Load() != 0 })
+	time.Sleep(200 * time.Millisecond)
+
+	var fig figures
+	t0 := time.Now()
+	switch f {
+	case faultKill:
+		su.master.kill()
+	case faultStop:
+		su.master.signal(syscall.SIGSTOP)
+	}
+	select {
+	case ev := <-events:
+		fig.switchMaster = time.Since(t0)
+		t.Logf("%s after %v", ev, fig.switchMaster)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no +switch-master within 30s")
+	}
+
+	// Exactly one new master; the other replica follows it.
+	var newMaster, other *redisProc
+	waitFor(t, 15*time.Second, "one replica promoted and the other following it", func() bool {
+		masters := 0
+		for _, r := range su.replicas {
+			if ro, _ := role(r.addr()); ro == "master" {
+				masters++
+				newMaster = r
+			}
+		}
+		if masters != 1 {
+			return false
+		}
+		for _, r := range su.replicas {
+			if r != newMaster {
+				other = r
+			}
+		}
+		ro, port := role(other.addr())
+		return ro == "slave" && port == newMaster.port
+	})
+	for _, a := range g.addrs {
+		waitFor(t, 10*time.Second, "sentinel "+a+" to name the new master", func() bool { return masterAddrOf(a) == newMaster.addr() })
+	}
+	// redis-cli finds it through the sentinel too.
+	out, err := exec.Command(redistest.Bin(t, "redis-cli"), "-p", strings.Split(g.addrs[0], ":")[1],
+		"SENTINEL", "get-master-addr-by-name", "mymaster").Output()
+	if err != nil {
+		t.Fatalf("redis-cli: %v", err)
+	}
+	if got := strings.Fields(string(out)); len(got) != 2 || got[0]+":"+got[1] != newMaster.addr() {
+		t.Fatalf("redis-cli SENTINEL get-master-addr-by-name = %q, want %s", out, newMaster.addr())
+	}
+	ok := w.waitWritesAfter(t, t0, 20*time.Second)
+	fig.clientWrites = ok.Sub(t0)
+
+	// The old master comes back and is turned into a replica of the new one.
+	restart := time.Now()
+	switch f {
+	case faultKill:
+		su.master.start()
+	case faultStop:
+		su.master.signal(syscall.SIGCONT)
+	}
+	waitFor(t, 30*time.Second, "the old master to become a replica of the new one", func() bool {
+		ro, port := role(su.master.addr())
+		return ro == "slave" && port == newMaster.port
+	})
+	fig.oldMasterBack = time.Since(restart)
+
+	// Still exactly one master among the three.
+	masters := 0
+	for _, p := range append([]*redisProc{su.master}, su.replicas...) {
+		if ro, _ := role(p.addr()); ro == "master" {
+			masters++
+		}
+	}
+	if masters != 1 {
+		t.Fatalf("%d masters after the failover", masters)
+	}
+	w.close()
+	// Acknowledged writes that the new master lacks. Redis replication is
+	// asynchronous: with kill -9 the last writes may not have reached a replica.
+	w.mu.Lock()
+	acked := append([]int(nil), w.acked...)
+	w.mu.Unlock()
+	ctx := context.Background()
+	nm := redis.NewClient(&redis.Options{Addr: newMaster.addr()})
+	defer nm.Close()
+	for _, i := range acked {
+		if n, _ := nm.Exists(ctx, "k:"+strconv.Itoa(i)).Result(); n == 0 {
+			fig.lostConfirmed++
+		}
+	}
+	t.Logf("switch-master %v, client writes again %v, old master replica %v after restart, acknowledged writes lost %d of %d",
+		fig.switchMaster, fig.clientWrites, fig.oldMasterBack, fig.lostConfirmed, len(acked))
+	return fig
+}
+
+func kvGroup(t *testing.T, su *setup, n int) *group {
+	g := &group{}
+	for i := 0; i < n; i++ {
+		a, stop := startKVSentinel(t, t.TempDir(), su.master.addr(), 2, downAfter, i%2 == 1)
+		g.addrs = append(g.addrs, a)
+		g.stop = append(g.stop, stop)
+	}
+	t.Cleanup(g.close)
+	return g
+}
+
+func redisGroup(t *testing.T, su *setup, n int) *group {
+	g := &group{}
+	for i := 0; i < n; i++ {
+		a, stop := startRedisSentinel(t, t.TempDir(), su.master.addr(), 2, downAfter)
+		g.addrs = append(g.addrs, a)
+		g.stop = append(g.stop, stop)
+	}
+	t.Cleanup(g.close)
+	return g
+}
+
+func TestFailoverKill(t *testing.T) {
+	su := startReplicationGroup(t)
+	g := kvGroup(t, su, 3)
+	runFailover(t, su, g, faultKill)
+}
+
+func TestFailoverSIGSTOP(t *testing.T) {
+	su := startReplicationGroup(t)
+	g := kvGroup(t, su, 3)
+	runFailover(t, su, g, faultStop)
+}
+
+// TestMixedWithRedisSentinel: two kv sentinels and one redis-sentinel 7.0 watch
+// the same group, find each other through hello messages, and fail over together.
+func TestMixedWithRedisSentinel(t *testing.T) {
+	su := startReplicationGroup(t)
+	g := kvGroup(t, su, 2)
+	ra, stop := startRedisSentinel(t, t.TempDir(), su.master.addr(), 2, downAfter)
+	g.addrs = append(g.addrs, ra)
+	g.stop = append(g.stop, stop)
+	waitDiscovery(t, g)
+	// The redis-sentinel lists both kv sentinels by their ids, and they list it.
+	ids := map[string]bool{}
+	for _, a := range g.addrs {
+		v, err := do(a, "SENTINEL", "MYID")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[string(v.Str)] = true
+	}
+	for _, a := range g.addrs {
+		v, err := do(a, "SENTINEL", "SENTINELS", "mymaster")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range v.Elems {
+			for i := 0; i+1 < len(p.Elems); i += 2 {
+				if string(p.Elems[i].Str) == "runid" && !ids[string(p.Elems[i+1].Str)] {
+					t.Fatalf("%s lists an unknown sentinel %s", a, p.Elems[i+1].Str)
+				}
+			}
+		}
+	}
+	runFailover(t, su, g, faultKill)
+}
+
+// TestFigures measures kv sentinel and redis-sentinel side by side on the same
+// setup (set KV_SENTINEL_FIGURES=N for N runs of each).
+func TestFigures(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("KV_SENTINEL_FIGURES"))
+	if runs <= 0 {
+		t.Skip("set KV_SENTINEL_FIGURES=N to measure kv sentinel against redis-sentinel")
+	}
+	var lines []string
+	for _, impl := range []string{"kv sentinel", "redis-sentinel 7.0"} {
+		for i := 0; i < runs; i++ {
+			for _, f := range []fault{faultKill, faultStop} {
+				name := map[fault]string{faultKill: "kill -9", faultStop: "SIGSTOP"}[f]
+				var fig figures
+				t.Run(fmt.Sprintf("%s/%s/%d", impl, name, i), func(t *testing.T) {
+					su := startReplicationGroup(t)
+					var g *group
+					if impl == "kv sentinel" {
+						g = kvGroup(t, su, 3)
+					} else {
+						g = redisGroup(t, su, 3)
+					}
+					fig = runFailover(t, su, g, f)
+				})
+				lines = append(lines, fmt.Sprintf("%-20s %-8s switch-master %6.2fs  client writes %6.2fs  old master replica %6.2fs  acked lost %d",
+					impl, name, fig.switchMaster.Seconds(), fig.clientWrites.Seconds(), fig.oldMasterBack.Seconds(), fig.lostConfirmed))
+			}
+		}
+	}
+	t.Logf("down-after-milliseconds %d\n%s", downAfter, strings.Join(lines, "\n"))
+}
