@@ -50,3 +50,13 @@ func (e *Engine) SetEvictionHint(o *Object, idleSecs int64, freq int) {
 		o.LRU = uint32(e.clock().Unix() - idleSecs)
 	}
 }
+
+// ConvertZSet moves a sorted set to the skiplist encoding, or to the listpack one when
+// toListpack is set.
+func ConvertZSet(o *Object, toListpack bool) {
+	if toListpack {
+		zsetConvert(o, EncListpack)
+	} else {
+		zsetConvert(o, EncSkiplist)
+	}
+}
