@@ -60,6 +60,7 @@ func datasetCommands() [][]string {
 		{"RPUSH", "bigelement", strings.Repeat("z", 9000), "x"},
 		{"ZADD", "zlp", "1", "a", "2.5", "b", "-inf", "c", "1e300", "d"},
 		{"ZADD", "zsl", "1", "a", "2", long},
+		{"FUNCTION", "LOAD", "#!lua name=persistlib\nredis.register_function('persist_echo', function(keys, args) return args[1] end)"},
 		{"SELECT", "5"},
 		{"SET", "k", "db5"},
 		{"HSET", "h5", "x", "y"},
@@ -137,6 +138,7 @@ func TestSaveRestart(t *testing.T) {
 	if got := digest(t, r2); got != want {
 		t.Errorf("digest after restart %s, want %s", got, want)
 	}
+	steps(t, r2, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 	gotEnc := encodings(t, r2, false)
 	for k, e := range wantEnc {
 		if gotEnc[k] != e {
@@ -152,6 +154,7 @@ func TestSaveRestart(t *testing.T) {
 	if got := digest(t, r2); got != want {
 		t.Errorf("digest after DEBUG RELOAD %s, want %s", got, want)
 	}
+	steps(t, r2, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 }
 
 // TestRoundTripWithRedis: a kv dump passes redis-check-rdb and loads into real Redis
@@ -176,6 +179,7 @@ func TestRoundTripWithRedis(t *testing.T) {
 			if got := digest(t, rr); got != want {
 				t.Errorf("Redis digest %s, kv digest %s", got, want)
 			}
+			steps(t, rr, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 			gotEnc := encodings(t, rr, true)
 			for k, e := range wantEnc {
 				if gotEnc[k] != e {
