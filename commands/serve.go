@@ -254,10 +254,40 @@ func listen(cfg *config.Config, srv *server.Server) ([]net.Listener, error) {
 		}
 		lns = append(lns, l...)
 	}
+	if path := cfg.Unixsocket.Get(); path != "" {
+		ln, err := listenUnix(path, os.FileMode(cfg.Unixsocketperm.Get()))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
 	if len(lns) == 0 {
-		return nil, errors.New("no address to listen on (port and tls-port are both 0)")
+		return nil, errors.New("no address to listen on (port and tls-port are both 0, no unixsocket)")
 	}
 	return lns, nil
+}
+
+// listenUnix listens on a Unix socket at path, as Redis does: a stale socket file
+// left by a previous run is removed first, and unixsocketperm (when not 0) sets the
+// file's permissions. Closing the listener removes the file.
+func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		_ = os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("unixsocket %s: %w", path, err)
+	}
+	if perm != 0 {
+		if err := os.Chmod(path, perm); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("unixsocket %s: %w", path, err)
+		}
+	}
+	return ln, nil
 }
 
 func listenPort(cfg *config.Config, port string) ([]net.Listener, error) {

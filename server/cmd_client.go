@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -515,6 +514,9 @@ func (c *conn) flagString() string {
 	if c.closeAfter {
 		f = append(f, 'c')
 	}
+	if isUnix(c.nc) {
+		f = append(f, 'U')
+	}
 	if c.flags&flagReadonly != 0 {
 		f = append(f, 'r')
 	}
@@ -600,8 +602,18 @@ func connAddrs(nc net.Conn) (addr, laddr string, fd int) {
 			_ = raw.Control(func(f uintptr) { fd = int(f) })
 		}
 	}
-	if strings.HasPrefix(addr, "@") || addr == "" {
-		addr = "unix:" + addr
+	if isUnix(nc) {
+		// Redis shows a Unix-socket client as the socket's path, port 0, both ways.
+		addr = laddr + ":0"
+		laddr = addr
 	}
 	return addr, laddr, fd
+}
+
+// isUnix reports whether nc came in through a Unix socket.
+func isUnix(nc net.Conn) bool {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	return nc.LocalAddr().Network() == "unix"
 }
