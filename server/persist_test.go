@@ -541,17 +541,23 @@ func TestSavePoints(t *testing.T) {
 		t.Fatal("saved before the save point was reached")
 	}
 	steps(t, r, [][2]string{{"SET c 3", "OK"}})
+	// The file appears before the background save's bookkeeping is done, so wait for
+	// INFO to report the save finished, then check the file and the counters.
 	deadline := time.Now().Add(kvtest.Timeout)
+	var info string
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err == nil {
+		info = r.Do("INFO", "persistence").String()
+		if strings.Contains(info, "rdb_saves:1") && strings.Contains(info, "rdb_bgsave_in_progress:0") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the save point did not trigger")
+			t.Fatalf("the save point did not trigger:\n%s", info)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	info := r.Do("INFO", "persistence").String()
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatalf("save reported done but no dump.rdb: %v", err)
+	}
 	for _, want := range []string{"rdb_changes_since_last_save:0", "rdb_saves:1", "rdb_last_bgsave_status:ok"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("INFO lacks %s:\n%s", want, info)
