@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -38,9 +40,18 @@ func serveCommand() *cli.Command {
 					return nil
 				}
 			}
+			args, pprofAddr, err := takePprofFlag(args)
+			if err != nil {
+				return cli.Exit("serve: "+err.Error(), 1)
+			}
 			cfg, err := loadServeConfig(args)
 			if err != nil {
 				return cli.Exit("serve: "+err.Error(), 1)
+			}
+			if pprofAddr != "" {
+				if err := startPprof(pprofAddr); err != nil {
+					return cli.Exit("serve: --pprof: "+err.Error(), 1)
+				}
 			}
 			return serve(cctx.Context, cfg)
 		},
@@ -50,6 +61,8 @@ func serveCommand() *cli.Command {
 func printServeHelp() {
 	fmt.Println("usage: kv serve [kv.toml] [--config kv.toml] [--<setting> <value> ...]")
 	fmt.Println()
+	fmt.Println("  --pprof ADDR  serve Go's pprof profiles on ADDR (debugging; not a Redis setting)")
+	fmt.Println()
 	fmt.Println("Settings (Redis names and value syntax; defaults as Redis 7.0, except bind):")
 	for _, s := range config.New().Settings() {
 		def := s.Default
@@ -58,6 +71,36 @@ func printServeHelp() {
 		}
 		fmt.Printf("  --%-36s %s (default %q)\n", s.Name, s.Usage, def)
 	}
+}
+
+// takePprofFlag removes "--pprof ADDR" (a debugging aid, not a Redis setting) from
+// the settings.
+func takePprofFlag(args []string) ([]string, string, error) {
+	for i, a := range args {
+		if a == "--pprof" {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "--") {
+				return nil, "", errors.New("--pprof takes an address (127.0.0.1:6060)")
+			}
+			return append(append([]string{}, args[:i]...), args[i+2:]...), args[i+1], nil
+		}
+	}
+	return args, "", nil
+}
+
+// startPprof serves net/http/pprof on addr for CPU, heap and alloc profiles under
+// load (go tool pprof http://ADDR/debug/pprof/profile).
+func startPprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() { _ = http.Serve(ln, mux) }()
+	return nil
 }
 
 // loadServeConfig builds the configuration from the command line: an optional
@@ -211,10 +254,40 @@ func listen(cfg *config.Config, srv *server.Server) ([]net.Listener, error) {
 		}
 		lns = append(lns, l...)
 	}
+	if path := cfg.Unixsocket.Get(); path != "" {
+		ln, err := listenUnix(path, os.FileMode(cfg.Unixsocketperm.Get()))
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
 	if len(lns) == 0 {
-		return nil, errors.New("no address to listen on (port and tls-port are both 0)")
+		return nil, errors.New("no address to listen on (port and tls-port are both 0, no unixsocket)")
 	}
 	return lns, nil
+}
+
+// listenUnix listens on a Unix socket at path, as Redis does: a stale socket file
+// left by a previous run is removed first, and unixsocketperm (when not 0) sets the
+// file's permissions. Closing the listener removes the file.
+func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		_ = os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("unixsocket %s: %w", path, err)
+	}
+	if perm != 0 {
+		if err := os.Chmod(path, perm); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("unixsocket %s: %w", path, err)
+		}
+	}
+	return ln, nil
 }
 
 func listenPort(cfg *config.Config, port string) ([]net.Listener, error) {

@@ -35,3 +35,28 @@ func ConvertSet(o *Object) {
 		setConvert(o)
 	}
 }
+
+// SetEvictionHint applies what a snapshot or RESTORE says about a value's access
+// history, as Redis's objectSetLRUOrLFU: under an LFU policy the frequency counter
+// (freq >= 0), otherwise the idle time in seconds (idleSecs >= 0). Lock held.
+func (e *Engine) SetEvictionHint(o *Object, idleSecs int64, freq int) {
+	if e.Settings.lfuPolicy() {
+		if freq >= 0 {
+			o.LRU = e.lfuMinutes()<<8 | uint32(freq&0xff)
+		}
+		return
+	}
+	if idleSecs >= 0 {
+		o.LRU = uint32(e.clock().Unix() - idleSecs)
+	}
+}
+
+// ConvertZSet moves a sorted set to the skiplist encoding, or to the listpack one when
+// toListpack is set.
+func ConvertZSet(o *Object, toListpack bool) {
+	if toListpack {
+		zsetConvert(o, EncListpack)
+	} else {
+		zsetConvert(o, EncSkiplist)
+	}
+}

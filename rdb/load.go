@@ -82,9 +82,15 @@ func (l *loader) Key(en *Entry) error {
 	if err != nil {
 		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("key %q: %v", en.Key, err)}
 	}
-	if en.Meta.IdleSecs >= 0 {
-		o.LRU = uint32(l.now/1000 - en.Meta.IdleSecs)
+	// Without hints a loaded value looks just created: idle 0, LFU's initial count.
+	idle, freq := en.Meta.IdleSecs, en.Meta.Freq
+	if idle < 0 {
+		idle = 0
 	}
+	if freq < 0 {
+		freq = 5
+	}
+	l.e.SetEvictionHint(&o, idle, freq)
 	if !db.Put(en.Key, o, en.Meta.ExpireMs) && !l.o.Merge {
 		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
 	}

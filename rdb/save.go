@@ -18,7 +18,7 @@ type SaveOptions struct {
 	// (repl-stream-db, repl-id, repl-offset...).
 	Aux [][2]string
 	// SliceKeys is how many keys a background snapshot walks per turn of the engine
-	// lock; 0 means 1000.
+	// lock; 0 means 128.
 	SliceKeys int
 	// Progress, when set, is called outside the lock after each slice with the bytes
 	// written so far and the keys emitted.
@@ -146,7 +146,7 @@ type Stream struct {
 // must follow.
 func StartStream(e *engine.Engine, o SaveOptions) (*Stream, error) {
 	if o.SliceKeys <= 0 {
-		o.SliceKeys = 1000
+		o.SliceKeys = 128
 	}
 	s := &Stream{e: e, o: o}
 	s.sw = newSnapWriter(&s.pending, o, time.UnixMilli(e.NowMs()))
@@ -200,6 +200,9 @@ func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) 
 		s.pending.b = spare[:0]
 		keys := snap.Emitted
 		e.Unlock()
+		// Let clients waiting for the lock in before the next slice: Go's mutex would
+		// otherwise often hand it straight back to this goroutine.
+		runtime.Gosched()
 		if cancelled {
 			return SaveStats{}, ctx.Err()
 		}

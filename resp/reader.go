@@ -197,7 +197,7 @@ func (r *Reader) parseMultibulk() ([][]byte, bool, error) {
 		if !ok {
 			return nil, false, err
 		}
-		n, perr := strconv.ParseInt(string(line[1:]), 10, 64)
+		n, perr := parseCount(line[1:])
 		if perr != nil || n > maxMultibulkLen {
 			return nil, false, &ProtocolError{"invalid multibulk length"}
 		}
@@ -232,7 +232,7 @@ func (r *Reader) parseMultibulk() ([][]byte, bool, error) {
 			if !ok {
 				return nil, false, err
 			}
-			n, perr := strconv.ParseInt(string(line[1:]), 10, 64)
+			n, perr := parseCount(line[1:])
 			if perr != nil || n < 0 || n > r.limits.MaxBulkLen {
 				return nil, false, &ProtocolError{"invalid bulk length"}
 			}
@@ -253,6 +253,23 @@ func (r *Reader) parseMultibulk() ([][]byte, bool, error) {
 	}
 	n := len(r.arena)
 	return r.arena[r.argStart:n:n], true, nil
+}
+
+// parseCount reads a multibulk count or bulk length. Plain digit strings short enough
+// not to overflow (every real request) are read in place; anything else goes to
+// strconv.ParseInt, so the accepted forms and errors are exactly its own.
+func parseCount(b []byte) (int64, error) {
+	if len(b) == 0 || len(b) > 18 {
+		return strconv.ParseInt(string(b), 10, 64)
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return strconv.ParseInt(string(b), 10, 64)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, nil
 }
 
 func (r *Reader) unauthenticated() bool {

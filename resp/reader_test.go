@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -185,4 +186,16 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseCount: the in-place fast path agrees with strconv.ParseInt on every form.
+func TestParseCount(t *testing.T) {
+	for _, s := range []string{"0", "7", "16384", "000012", "999999999999999999", "9223372036854775807",
+		"9223372036854775808", "-1", "+5", "", "1a", " 1", "-", "1234567890123456789012"} {
+		got, gerr := parseCount([]byte(s))
+		want, werr := strconv.ParseInt(s, 10, 64)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Errorf("parseCount(%q) = %d, %v; ParseInt gives %d, %v", s, got, gerr, want, werr)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -515,6 +514,9 @@ func (c *conn) flagString() string {
 	if c.closeAfter {
 		f = append(f, 'c')
 	}
+	if isUnix(c.nc) {
+		f = append(f, 'U')
+	}
 	if c.flags&flagReadonly != 0 {
 		f = append(f, 'r')
 	}
@@ -542,15 +544,26 @@ func (c *conn) noteRequest(args [][]byte) {
 		}
 		size = n + len(args) + 1
 	} else {
-		size = 3 + len(strconv.Itoa(len(args)))
+		size = 3 + decimalLen(len(args))
 		for _, a := range args {
 			n += len(a)
-			size += 5 + len(strconv.Itoa(len(a))) + len(a)
+			size += 5 + decimalLen(len(a)) + len(a)
 		}
 	}
 	c.argvMem = n
 	c.qbuf = size + c.rd.Buffered()
 	c.qbufCap = c.rd.QueryBufferSize()
+}
+
+// decimalLen is len(strconv.Itoa(n)) for n >= 0, without formatting n (this runs
+// for every argument of every command).
+func decimalLen(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 // connByID finds a live connection. Engine lock held.
@@ -589,8 +602,18 @@ func connAddrs(nc net.Conn) (addr, laddr string, fd int) {
 			_ = raw.Control(func(f uintptr) { fd = int(f) })
 		}
 	}
-	if strings.HasPrefix(addr, "@") || addr == "" {
-		addr = "unix:" + addr
+	if isUnix(nc) {
+		// Redis shows a Unix-socket client as the socket's path, port 0, both ways.
+		addr = laddr + ":0"
+		laddr = addr
 	}
 	return addr, laddr, fd
+}
+
+// isUnix reports whether nc came in through a Unix socket.
+func isUnix(nc net.Conn) bool {
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	return nc.LocalAddr().Network() == "unix"
 }

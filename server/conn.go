@@ -59,6 +59,9 @@ type conn struct {
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
+	// readDeadline is whether the idle timeout's read deadline is set on nc (blocking.go
+	// only ever leaves it cleared). The connection's own goroutine only.
+	readDeadline bool
 	// What CLIENT LIST reports, captured under the engine lock because the reader and
 	// the socket belong to the connection's goroutine.
 	addr, laddr string
@@ -152,14 +155,21 @@ func (c *conn) serve() {
 		}
 		if t := c.s.idleTimeout.Load(); t > 0 && !c.idleExempt {
 			_ = c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
-		} else {
+			c.readDeadline = true
+		} else if c.readDeadline {
+			// Clearing a deadline that is not set still costs a trip through the
+			// poller's lock, once per batch.
 			_ = c.nc.SetReadDeadline(time.Time{})
+			c.readDeadline = false
 		}
 		args, err := c.rd.ReadCommand()
 		if err != nil {
 			c.readFailed(err)
 			return
 		}
+		// Activity is noted per read, as Redis's lastinteraction is: reading the clock
+		// per command would cost a pipelined batch a clock read for each command.
+		c.lastActive = time.Now()
 		if !e.LockUnlessBusy() {
 			if c.serveBusy(args) {
 				if err := c.flush(); err != nil || c.closeAfter {
@@ -238,7 +248,6 @@ func (c *conn) protocolError(err error) {
 
 // process runs one request. Called with the engine lock held.
 func (c *conn) process(args [][]byte) {
-	c.lastActive = time.Now()
 	c.noteRequest(args)
 	e := c.s.e
 	cmd := e.Commands().Lookup(args[0])

@@ -524,10 +524,8 @@ func (s *Server) cmdRestore(c *engine.Ctx) {
 			c.Propagate(args...)
 		}
 	}
-	if idle >= 0 {
-		if p := c.DB.Peek(key); p != nil {
-			p.LRU = uint32(c.Now/1000 - idle)
-		}
+	if p := c.DB.Peek(key); p != nil {
+		s.e.SetEvictionHint(p, idle, int(freq))
 	}
 	c.Notify(engine.EventGeneric, "restore", key)
 	c.W.OK()

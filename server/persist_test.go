@@ -58,6 +58,9 @@ func datasetCommands() [][]string {
 		{"SADD", "sstr", "a", "b", "c"},
 		{"RPUSH", "list", "a", "1", "-2", long},
 		{"RPUSH", "bigelement", strings.Repeat("z", 9000), "x"},
+		{"ZADD", "zlp", "1", "a", "2.5", "b", "-inf", "c", "1e300", "d"},
+		{"ZADD", "zsl", "1", "a", "2", long},
+		{"FUNCTION", "LOAD", "#!lua name=persistlib\nredis.register_function('persist_echo', function(keys, args) return args[1] end)"},
 		{"SELECT", "5"},
 		{"SET", "k", "db5"},
 		{"HSET", "h5", "x", "y"},
@@ -83,7 +86,7 @@ func run(t *testing.T, r *kvtest.Raw, cmds [][]string) {
 }
 
 var datasetKeys = map[int][]string{
-	0: {"int", "negint", "embstr", "raw", "compressible", "bin\x00key\xff", "ttl", "hlp", "hlong", "sint", "sstr", "hbig", "sbigint", "list", "bigelement"},
+	0: {"int", "negint", "embstr", "raw", "compressible", "bin\x00key\xff", "ttl", "hlp", "hlong", "sint", "sstr", "hbig", "sbigint", "list", "bigelement", "zlp", "zsl"},
 	5: {"k", "h5"},
 }
 
@@ -135,13 +138,14 @@ func TestSaveRestart(t *testing.T) {
 	if got := digest(t, r2); got != want {
 		t.Errorf("digest after restart %s, want %s", got, want)
 	}
+	steps(t, r2, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 	gotEnc := encodings(t, r2, false)
 	for k, e := range wantEnc {
 		if gotEnc[k] != e {
 			t.Errorf("%s: encoding %s after restart, was %s", k, gotEnc[k], e)
 		}
 	}
-	if info := r2.Do("INFO", "persistence").String(); !strings.Contains(info, "rdb_last_load_keys_loaded:17") {
+	if info := r2.Do("INFO", "persistence").String(); !strings.Contains(info, "rdb_last_load_keys_loaded:19") {
 		t.Errorf("INFO after load:\n%s", info)
 	}
 	// DEBUG RELOAD saves, empties and loads again.
@@ -150,6 +154,7 @@ func TestSaveRestart(t *testing.T) {
 	if got := digest(t, r2); got != want {
 		t.Errorf("digest after DEBUG RELOAD %s, want %s", got, want)
 	}
+	steps(t, r2, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 }
 
 // TestRoundTripWithRedis: a kv dump passes redis-check-rdb and loads into real Redis
@@ -174,6 +179,7 @@ func TestRoundTripWithRedis(t *testing.T) {
 			if got := digest(t, rr); got != want {
 				t.Errorf("Redis digest %s, kv digest %s", got, want)
 			}
+			steps(t, rr, [][2]string{{"FCALL persist_echo 0 hi", "hi"}})
 			gotEnc := encodings(t, rr, true)
 			for k, e := range wantEnc {
 				if gotEnc[k] != e {
@@ -535,17 +541,23 @@ func TestSavePoints(t *testing.T) {
 		t.Fatal("saved before the save point was reached")
 	}
 	steps(t, r, [][2]string{{"SET c 3", "OK"}})
+	// The file appears before the background save's bookkeeping is done, so wait for
+	// INFO to report the save finished, then check the file and the counters.
 	deadline := time.Now().Add(kvtest.Timeout)
+	var info string
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err == nil {
+		info = r.Do("INFO", "persistence").String()
+		if strings.Contains(info, "rdb_saves:1") && strings.Contains(info, "rdb_bgsave_in_progress:0") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the save point did not trigger")
+			t.Fatalf("the save point did not trigger:\n%s", info)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	info := r.Do("INFO", "persistence").String()
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatalf("save reported done but no dump.rdb: %v", err)
+	}
 	for _, want := range []string{"rdb_changes_since_last_save:0", "rdb_saves:1", "rdb_last_bgsave_status:ok"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("INFO lacks %s:\n%s", want, info)
@@ -568,6 +580,14 @@ func TestInspectRespRebuildsInRedis(t *testing.T) {
 	red := kvtest.StartRedis(t, dir, "--enable-debug-command", "yes")
 	rr := (&kvtest.Server{Addr: red.Addr}).Raw(t)
 	want := digest(t, rr)
+	// The same file loads into kv with the same content.
+	kvDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(kvDir, "dump.rdb"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := digest(t, startKV(t, kvDir).Raw(t)); got != want {
+		t.Errorf("kv's digest of the fixture %s, Redis's %s", got, want)
+	}
 	var js bytes.Buffer
 	if err := rdb.Inspect(bytes.NewReader(src), &js, rdb.InspectOptions{DB: -1, Format: "json"}); err != nil {
 		t.Fatal(err)

@@ -69,7 +69,14 @@ func (d *Dict[V]) sample(r *rand.Rand, buf []*entry[V]) []*entry[V] {
 	walked := uint64(0)
 	stored := 0   // entries seen, including those the reservoir dropped
 	emptyRun := 0 // consecutive empty buckets
-	for steps := want * 10; steps > 0 && stored < want && walked < size; steps-- {
+	// A caller asking for every entry gets every entry: walk the whole table, with no
+	// leaps over sparse regions, which could jump past the few live ones.
+	all := want >= d.Len()
+	steps := want * 10
+	if all {
+		steps = int(size)
+	}
+	for ; steps > 0 && stored < want && walked < size; steps-- {
 		for t := 0; t < tables; t++ {
 			table := d.tables[t]
 			if tables == 2 && t == 0 && i < uint64(d.rehashIdx) {
@@ -91,7 +98,7 @@ func (d *Dict[V]) sample(r *rand.Rand, buf []*entry[V]) []*entry[V] {
 			e := table[i]
 			if e == nil {
 				emptyRun++
-				if rest := size - 1 - walked; emptyRun >= 5 && emptyRun > want && rest > 0 {
+				if rest := size - 1 - walked; !all && emptyRun >= 5 && emptyRun > want && rest > 0 {
 					// Leave a sparse region by a random leap forward.
 					skip := 1 + u64n(r, rest)
 					i = (i + skip) & mask
