@@ -149,6 +149,14 @@ func TestClientKill(t *testing.T) {
 	}
 	// The old form by address, and SKIPME no killing the caller after its reply.
 	third := s.Raw(t)
+	// The dial returns before the server's accept loop has registered the connection.
+	deadline := time.Now().Add(kvtest.Timeout)
+	for !strings.Contains(me.Do("CLIENT", "LIST").String(), "addr="+third.NC.LocalAddr().String()+" ") {
+		if time.Now().After(deadline) {
+			t.Fatal("third connection never listed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := me.Do("CLIENT", "KILL", third.NC.LocalAddr().String()).String(); got != "OK" {
 		t.Errorf("CLIENT KILL addr = %s", got)
 	}
