@@ -399,11 +399,19 @@ func hdelCommand(c *Ctx) {
 		c.Error(ErrWrongType)
 		return
 	}
+	removeElements(c, key, c.Args[2:], EventHash, "hdel",
+		func(f []byte) bool { return HashDelete(o, f) }, func() int { return HashLen(o) })
+}
+
+// removeElements is HDEL and SREM: it removes each of elems with remove, deletes the key
+// once len reports it empty (Redis never keeps an empty collection), counts and notifies
+// as Redis does, and replies with the number removed.
+func removeElements(c *Ctx, key []byte, elems [][]byte, class EventClass, event string, remove func([]byte) bool, length func() int) {
 	deleted, removed := 0, false
-	for _, f := range c.Args[2:] {
-		if HashDelete(o, f) {
+	for _, el := range elems {
+		if remove(el) {
 			deleted++
-			if HashLen(o) == 0 {
+			if length() == 0 {
 				c.DB.remove(key)
 				removed = true
 				break
@@ -413,7 +421,7 @@ func hdelCommand(c *Ctx) {
 	if deleted > 0 {
 		c.Changed(key)
 		c.AddDirty(deleted - 1)
-		c.Notify(EventHash, "hdel", key)
+		c.Notify(class, event, key)
 		if removed {
 			c.Notify(EventGeneric, "del", key)
 		}

@@ -326,26 +326,8 @@ func sremCommand(c *Ctx) {
 		c.W.Int(0)
 		return
 	}
-	deleted, removed := 0, false
-	for _, m := range c.Args[2:] {
-		if SetRemove(o, m) {
-			deleted++
-			if SetLen(o) == 0 {
-				c.DB.remove(key)
-				removed = true
-				break
-			}
-		}
-	}
-	if deleted > 0 {
-		c.Changed(key)
-		c.AddDirty(deleted - 1)
-		c.Notify(EventSet, "srem", key)
-		if removed {
-			c.Notify(EventGeneric, "del", key)
-		}
-	}
-	c.W.Int(int64(deleted))
+	removeElements(c, key, c.Args[2:], EventSet, "srem",
+		func(m []byte) bool { return SetRemove(o, m) }, func() int { return SetLen(o) })
 }
 
 func smoveCommand(c *Ctx) {
