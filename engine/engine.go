@@ -29,6 +29,14 @@ type ReplicaPropagator interface {
 	PropagateReplicas(db int, args [][]byte)
 }
 
+// PropagationGate is a Propagator that can tell when nothing reads the stream (no
+// AOF, no replication backlog, no replicas). A write's arguments are then not copied
+// for it: that copy was a garbage allocation per write, and in a bulk load its
+// objects share size classes with the keys' own and leave the spans fragmented.
+type PropagationGate interface {
+	Propagating() bool
+}
+
 // KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
 type KeyspaceNotifier interface {
 	NotifyKeyspaceEvent(class EventClass, event string, key []byte, db int)
@@ -199,6 +207,12 @@ type pendingEffect struct {
 	replicasOnly bool
 }
 
+// propagating reports whether the installed Propagator wants write effects now.
+func (u *propagationUnit) propagating() bool {
+	g, ok := u.out.(PropagationGate)
+	return !ok || g.Propagating()
+}
+
 func (u *propagationUnit) Propagate(db int, args [][]byte) {
 	if u.depth == 0 {
 		u.out.Propagate(db, args)
@@ -331,7 +345,7 @@ func (e *Engine) Exec(c *Ctx) {
 		if e.Settings.Maxmemory > 0 {
 			e.noteWrite(c.Args)
 		}
-		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
+		if e.propagator != nil && cmd.Flags&FlagWrite != 0 && e.unit.propagating() {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {
 					e.propagator.Propagate(c.DB.ID, args)

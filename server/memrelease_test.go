@@ -62,3 +62,26 @@ func TestMemoryReleasedAfterWrites(t *testing.T) {
 		t.Errorf("%d collections while idle", n)
 	}
 }
+
+// TestPropagatingOnlyWithConsumers: the engine skips copying write arguments while
+// nothing reads the propagated stream, and must see it wanted as soon as a replica
+// attaches (the backlog is created then).
+func TestPropagatingOnlyWithConsumers(t *testing.T) {
+	s := kvtest.Start(t)
+	propagating := func() bool {
+		s.E.Lock()
+		defer s.E.Unlock()
+		return s.Srv.Propagating()
+	}
+	if propagating() {
+		t.Fatal("propagating with no AOF, backlog or replica")
+	}
+	s.Raw(t).Send("SYNC\r\n")
+	deadline := time.Now().Add(5 * time.Second)
+	for !propagating() {
+		if time.Now().After(deadline) {
+			t.Fatal("not propagating 5s after a replica sent SYNC")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
