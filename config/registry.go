@@ -55,6 +55,13 @@ func (r *registry) finish() { sort.Strings(r.names) }
 
 func (r *registry) lookup(name string) *entry { return r.byName[strings.ToLower(name)] }
 
+// Sensitive reports whether CONFIG SET must hide the value of a setting from
+// SLOWLOG and MONITOR (passwords); unknown names are not sensitive.
+func (c *Config) Sensitive(name string) bool {
+	e := c.lookup(name)
+	return e != nil && e.flags&sensitive != 0
+}
+
 // Setting describes one setting for help texts and flag generation.
 type Setting struct {
 	Name      string // Redis's name

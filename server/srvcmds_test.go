@@ -304,6 +304,28 @@ func TestSlowlog(t *testing.T) {
 	}
 }
 
+// TestSlowlogRedactsPasswords: CONFIG SET of a password setting is logged with
+// the value hidden, also when the change is refused.
+func TestSlowlogRedactsPasswords(t *testing.T) {
+	s := kvtest.Start(t)
+	r := s.Raw(t)
+	steps(t, r, [][2]string{
+		{"CONFIG SET slowlog-log-slower-than 0", "OK"},
+		{"SLOWLOG RESET", "OK"},
+		{"CONFIG SET masterauth secret", "OK"},
+		{"CONFIG SET masteruser u1 maxmemory nonsense", "(error) ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
+		{"CONFIG SET slowlog-log-slower-than -1", "OK"},
+	})
+	got := r.Do("SLOWLOG", "GET")
+	want := []string{"[CONFIG SET masteruser (redacted) maxmemory nonsense]",
+		"[CONFIG SET masterauth (redacted)]", "[SLOWLOG RESET]"}
+	for i, w := range want {
+		if i >= len(got.Elems) || got.Elems[i].Elems[3].String() != w {
+			t.Fatalf("SLOWLOG GET = %s, entry %d want %s", got, i, w)
+		}
+	}
+}
+
 func TestLatency(t *testing.T) {
 	s := kvtest.Start(t, withDebug)
 	r := s.Raw(t)
