@@ -186,6 +186,12 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
+	s.e.SetMonitorHook(func(c *engine.Ctx) {
+		if len(s.monitors) > 0 {
+			cn, _ := c.Client.(*conn)
+			s.feedMonitors(c, cn)
+		}
+	})
 	s.persist.lastSave = s.start.Unix()
 	s.persist.lastStatusOK = true
 	s.persist.lastBgSecs = -1

@@ -248,11 +248,15 @@ func TestMonitor(t *testing.T) {
 	cl.Do("CONFIG", "GET", "port") // admin: not shown
 	cl.Do("SELECT", "3")
 	cl.Do("PING")
+	// A script is shown before the commands it calls, which come from "lua".
+	cl.Do("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k")
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "ECHO" "a \\"b\\"\\n"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "SELECT" "3"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "PING"$`),
+		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "EVAL" "return redis.call\('set', KEYS\[1\], 'v'\)" "1" "k"$`),
+		regexp.MustCompile(`^\d+\.\d{6} \[3 lua\] "set" "k" "v"$`),
 	}
 	for _, re := range want {
 		if got := mon.Read().String(); !re.MatchString(got) {
