@@ -142,27 +142,7 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 		t.Fatal("no +switch-master within 30s")
 	}
 
-	// Exactly one new master; the other replica follows it.
-	var newMaster, other *redisProc
-	waitFor(t, 15*time.Second, "one replica promoted and the other following it", func() bool {
-		masters := 0
-		for _, r := range su.replicas {
-			if ro, _ := role(r.addr()); ro == "master" {
-				masters++
-				newMaster = r
-			}
-		}
-		if masters != 1 {
-			return false
-		}
-		for _, r := range su.replicas {
-			if r != newMaster {
-				other = r
-			}
-		}
-		ro, port := role(other.addr())
-		return ro == "slave" && port == newMaster.port
-	})
+	newMaster, _ := waitNewMaster(t, su)
 	for _, a := range g.addrs {
 		waitFor(t, 10*time.Second, "sentinel "+a+" to name the new master", func() bool { return masterAddrOf(a) == newMaster.addr() })
 	}
@@ -221,6 +201,32 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 	return fig
 }
 
+// waitNewMaster waits until exactly one of the replicas is a master and the other
+// follows it, and returns both.
+func waitNewMaster(t testing.TB, su *setup) (newMaster, other *redisProc) {
+	t.Helper()
+	waitFor(t, 15*time.Second, "one replica promoted and the other following it", func() bool {
+		masters := 0
+		for _, r := range su.replicas {
+			if ro, _ := role(r.addr()); ro == "master" {
+				masters++
+				newMaster = r
+			}
+		}
+		if masters != 1 {
+			return false
+		}
+		for _, r := range su.replicas {
+			if r != newMaster {
+				other = r
+			}
+		}
+		ro, port := role(other.addr())
+		return ro == "slave" && port == newMaster.port
+	})
+	return newMaster, other
+}
+
 // countMissing counts the keys k:<i> that addr does not hold.
 func countMissing(t testing.TB, addr string, ids []int) int {
 	t.Helper()
@@ -250,9 +256,14 @@ func countMissing(t testing.TB, addr string, ids []int) int {
 }
 
 func kvGroup(t *testing.T, su *setup, n int) *group {
+	return kvGroupAt(t, su.master.addr(), n)
+}
+
+// kvGroupAt is n kv sentinels monitoring the master at addr.
+func kvGroupAt(t *testing.T, addr string, n int) *group {
 	g := &group{}
 	for i := 0; i < n; i++ {
-		a, stop := startKVSentinel(t, t.TempDir(), su.master.addr(), 2, downAfter, i%2 == 1)
+		a, stop := startKVSentinel(t, t.TempDir(), addr, 2, downAfter, i%2 == 1)
 		g.addrs = append(g.addrs, a)
 		g.stop = append(g.stop, stop)
 	}
