@@ -29,24 +29,31 @@ type figures struct {
 	lostAcked     int           // writes acknowledged by the master (confirmed or not) missing
 }
 
-// writer writes increasing values through go-redis's FailoverClient and records
-// which ones were acknowledged, and which of those a WAIT 1 after the SET
-// confirmed as received by at least one replica.
+// writer writes increasing values through a go-redis client (the FailoverClient,
+// or a plain client in the partition test) and records which ones were
+// acknowledged, when, and which of those a WAIT 1 after the SET confirmed as
+// received by at least one replica.
 type writer struct {
-	rdb       *redis.Client
-	mu        sync.Mutex
-	acked     []int
-	confirmed []int
-	lastOK    atomic.Int64 // unix nanos of the last acknowledged write
-	firstFail atomic.Int64
-	stop      chan struct{}
-	done      chan struct{}
+	rdb        *redis.Client
+	mu         sync.Mutex
+	acked      []int
+	ackedAt    []time.Time
+	confirmed  []int
+	lastOK     atomic.Int64 // unix nanos of the last acknowledged write
+	firstFail  atomic.Int64
+	noReplicas atomic.Int64 // unix nanos of the first NOREPLICAS refusal
+	refused    atomic.Int64 // writes refused with NOREPLICAS
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 func startWriter(t testing.TB, sentinels []string) *writer {
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: sentinels,
+	return runWriter(t, redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: sentinels,
 		DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
-		MaxRetries: -1, PoolSize: 2, Protocol: 2})
+		MaxRetries: -1, PoolSize: 2, Protocol: 2}))
+}
+
+func runWriter(t testing.TB, rdb *redis.Client) *writer {
 	w := &writer{rdb: rdb, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
@@ -64,17 +71,23 @@ func startWriter(t testing.TB, sentinels []string) *writer {
 			wait := pipe.Do(ctx, "WAIT", 1, 200)
 			_, _ = pipe.Exec(ctx)
 			cancel()
+			now := time.Now()
 			if err := set.Err(); err == nil {
-				w.lastOK.Store(time.Now().UnixNano())
+				w.lastOK.Store(now.UnixNano())
 				n, werr := wait.Int64()
 				w.mu.Lock()
 				w.acked = append(w.acked, i)
+				w.ackedAt = append(w.ackedAt, now)
 				if werr == nil && n >= 1 {
 					w.confirmed = append(w.confirmed, i)
 				}
 				w.mu.Unlock()
 			} else {
-				w.firstFail.CompareAndSwap(0, time.Now().UnixNano())
+				w.firstFail.CompareAndSwap(0, now.UnixNano())
+				if err.Error() == "NOREPLICAS Not enough good replicas to write." {
+					w.noReplicas.CompareAndSwap(0, now.UnixNano())
+					w.refused.Add(1)
+				}
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

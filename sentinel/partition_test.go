@@ -1,12 +1,10 @@
 package sentinel_test
 
 import (
-	"context"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,71 +137,6 @@ func (p *proxy) close() {
 	p.wg.Wait()
 }
 
-// directWriter writes increasing values to one address (not through Sentinel),
-// each SET followed by WAIT 1 on the same connection, and records what was
-// acknowledged, what was confirmed, and when writes were first refused with
-// NOREPLICAS.
-type directWriter struct {
-	c          *redis.Client
-	mu         sync.Mutex
-	acked      []int
-	confirmed  []int
-	ackedTimes []time.Time
-	noReplicas atomic.Int64 // unix nanos of the first NOREPLICAS
-	refused    atomic.Int64 // writes refused with NOREPLICAS
-	stop       chan struct{}
-	done       chan struct{}
-}
-
-func startDirectWriter(t testing.TB, addr string) *directWriter {
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, PoolSize: 1, MaxRetries: -1,
-		DialTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
-	w := &directWriter{c: c, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for i := 1; ; i++ {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
-			pipe := c.Pipeline()
-			set := pipe.Set(ctx, "k:"+strconv.Itoa(i), i, 0)
-			wait := pipe.Do(ctx, "WAIT", 1, 200)
-			_, _ = pipe.Exec(ctx)
-			cancel()
-			now := time.Now()
-			if err := set.Err(); err == nil {
-				n, werr := wait.Int64()
-				w.mu.Lock()
-				w.acked = append(w.acked, i)
-				w.ackedTimes = append(w.ackedTimes, now)
-				if werr == nil && n >= 1 {
-					w.confirmed = append(w.confirmed, i)
-				}
-				w.mu.Unlock()
-			} else if err.Error() == "NOREPLICAS Not enough good replicas to write." {
-				w.noReplicas.CompareAndSwap(0, now.UnixNano())
-				w.refused.Add(1)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
-	t.Cleanup(w.close)
-	return w
-}
-
-func (w *directWriter) close() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
-	w.c.Close()
-}
-
 // TestKVServePartition isolates a kv serve master behind a proxy: the replicas
 // and the sentinels reach it only through the proxy, the test's client directly.
 // Cutting the proxy must make the master refuse writes (min-replicas-to-write 1,
@@ -234,7 +167,9 @@ func TestKVServePartition(t *testing.T) {
 	waitDiscovery(t, g)
 	events := subscribe(t, g.addrs[0], "+switch-master")
 
-	w := startDirectWriter(t, m.addr())
+	// A plain client: the sentinels would send it to the proxy.
+	w := runWriter(t, redis.NewClient(&redis.Options{Addr: m.addr(), Protocol: 2, PoolSize: 1, MaxRetries: -1,
+		DialTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}))
 	waitFor(t, 10*time.Second, "confirmed writes", func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -264,7 +199,7 @@ func TestKVServePartition(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	noRepl := time.Unix(0, w.noReplicas.Load())
 	w.mu.Lock()
-	for j, at := range w.ackedTimes {
+	for j, at := range w.ackedAt {
 		if at.After(noRepl) {
 			t.Errorf("write k:%d acknowledged %v after the first NOREPLICAS", w.acked[j], at.Sub(noRepl))
 		}
@@ -283,7 +218,7 @@ func TestKVServePartition(t *testing.T) {
 	w.mu.Lock()
 	acked, confirmed := append([]int(nil), w.acked...), append([]int(nil), w.confirmed...)
 	var afterCut int
-	for _, at := range w.ackedTimes {
+	for _, at := range w.ackedAt {
 		if at.After(cut) {
 			afterCut++
 		}
