@@ -135,6 +135,7 @@ const (
 func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 	waitDiscovery(t, g)
 	events := subscribe(t, g.addrs[0], "+switch-master")
+	defer reportTilt(t, g)()
 	w := startWriter(t, g.addrs)
 	waitFor(t, 10*time.Second, "first writes", func() bool { return w.lastOK.Load() != 0 })
 	time.Sleep(200 * time.Millisecond)
@@ -212,6 +213,32 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 		t.Errorf("%d writes confirmed by WAIT 1 are missing from the new master", fig.lostConfirmed)
 	}
 	return fig
+}
+
+// reportTilt watches every sentinel of g for TILT, which stops a sentinel from
+// acting for 30 s and so shows in the figures as a stall; the returned function
+// logs what was seen.
+func reportTilt(t testing.TB, g *group) func() {
+	var mu sync.Mutex
+	var seen []string
+	start := time.Now()
+	for _, a := range g.addrs {
+		ch := subscribe(t, a, "+tilt", "-tilt")
+		go func() {
+			for ev := range ch {
+				mu.Lock()
+				seen = append(seen, fmt.Sprintf("sentinel %s: %s %v after the start", a, ev, time.Since(start).Round(time.Millisecond)))
+				mu.Unlock()
+			}
+		}()
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range seen {
+			t.Log(l)
+		}
+	}
 }
 
 // waitNewMaster waits until exactly one of the replicas is a master and the other
