@@ -135,7 +135,7 @@ const (
 func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 	waitDiscovery(t, g)
 	events := subscribe(t, g.addrs[0], "+switch-master")
-	defer reportTilt(t, g)()
+	defer watchEvents(t, g)()
 	w := startWriter(t, g.addrs)
 	waitFor(t, 10*time.Second, "first writes", func() bool { return w.lastOK.Load() != 0 })
 	time.Sleep(200 * time.Millisecond)
@@ -181,6 +181,9 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 		su.master.signal(syscall.SIGCONT)
 	}
 	waitFor(t, 30*time.Second, "the old master to become a replica of the new one", func() bool {
+		if a := masterAddrOf(g.addrs[0]); a != "" && a != newMaster.addr() {
+			t.Fatalf("the master changed again: sentinel %s names %s, not %s", g.addrs[0], a, newMaster.addr())
+		}
 		ro, port := role(su.master.addr())
 		return ro == "slave" && port == newMaster.port
 	})
@@ -215,19 +218,23 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 	return fig
 }
 
-// reportTilt watches every sentinel of g for TILT, which stops a sentinel from
-// acting for 30 s and so shows in the figures as a stall; the returned function
-// logs what was seen.
-func reportTilt(t testing.TB, g *group) func() {
+// watchEvents records the failover events of every sentinel of g; the returned
+// function logs them if the test failed, and logs TILT in any case, since TILT
+// stops a sentinel from acting for 30 s and so shows in the figures as a stall.
+func watchEvents(t testing.TB, g *group) func() {
 	var mu sync.Mutex
 	var seen []string
+	tilted := false
 	start := time.Now()
 	for _, a := range g.addrs {
-		ch := subscribe(t, a, "+tilt", "-tilt")
+		ch := subscribe(t, a, "+tilt", "-tilt", "+new-epoch", "+try-failover", "+vote-for-leader", "+elected-leader",
+			"+selected-slave", "+promoted-slave", "+switch-master", "+convert-to-slave", "+failover-end", "-failover-abort-not-elected",
+			"+odown", "-odown", "+sdown", "-sdown")
 		go func() {
 			for ev := range ch {
 				mu.Lock()
-				seen = append(seen, fmt.Sprintf("sentinel %s: %s %v after the start", a, ev, time.Since(start).Round(time.Millisecond)))
+				tilted = tilted || strings.HasSuffix(strings.Fields(ev)[0], "tilt")
+				seen = append(seen, fmt.Sprintf("%8v sentinel %s: %s", time.Since(start).Round(time.Millisecond), a, ev))
 				mu.Unlock()
 			}
 		}()
@@ -235,8 +242,8 @@ func reportTilt(t testing.TB, g *group) func() {
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, l := range seen {
-			t.Log(l)
+		if t.Failed() || tilted {
+			t.Logf("sentinel events:\n%s", strings.Join(seen, "\n"))
 		}
 	}
 }
@@ -388,7 +395,7 @@ func TestFigures(t *testing.T) {
 				for _, f := range []fault{faultKill, faultStop} {
 					name := map[fault]string{faultKill: "kill -9", faultStop: "SIGSTOP"}[f]
 					var fig figures
-					t.Run(fmt.Sprintf("%s/%s/%s/%d", data, impl, name, i), func(t *testing.T) {
+					ok := t.Run(fmt.Sprintf("%s/%s/%s/%d", data, impl, name, i), func(t *testing.T) {
 						su := startGroup(t, data, "", nil, nil)
 						var g *group
 						if impl == "kv sentinel" {
@@ -398,6 +405,10 @@ func TestFigures(t *testing.T) {
 						}
 						fig = runFailover(t, su, g, f)
 					})
+					if !ok {
+						lines = append(lines, fmt.Sprintf("%-12s %-18s %-8s failed (see the subtest's log)", data, impl, name))
+						continue
+					}
 					lines = append(lines, fmt.Sprintf("%-12s %-18s %-8s switch-master %6.2fs  client writes %6.2fs  old master replica %6.2fs  confirmed lost %d  acked lost %d",
 						data, impl, name, fig.switchMaster.Seconds(), fig.clientWrites.Seconds(), fig.oldMasterBack.Seconds(), fig.lostConfirmed, fig.lostAcked))
 				}

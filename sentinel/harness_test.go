@@ -204,6 +204,13 @@ func startRedisSentinel(t testing.TB, dir, masterAddr string, quorum, downAfter 
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(sp)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(filepath.Join(dir, "log")); err == nil {
+				t.Logf("log of redis-sentinel %s:\n%s", addr, tail(b, 60))
+			}
+		}
+	})
 	stop := func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

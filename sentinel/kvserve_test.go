@@ -95,9 +95,9 @@ func startData(t testing.TB, impl dataImpl, port int, extra ...string) *redisPro
 	p.start()
 	t.Cleanup(func() {
 		p.kill()
-		if t.Failed() && impl == implKV {
+		if t.Failed() {
 			if b, err := os.ReadFile(filepath.Join(p.dir, "log")); err == nil {
-				t.Logf("log of kv serve on %s:\n%s", p.addr(), tail(b, 40))
+				t.Logf("log of %s on %s:\n%s", impl, p.addr(), tail(b, 40))
 			}
 		}
 	})

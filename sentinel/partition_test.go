@@ -166,7 +166,7 @@ func TestKVServePartition(t *testing.T) {
 	g := kvGroupAt(t, px.addr(), 3)
 	waitDiscovery(t, g)
 	events := subscribe(t, g.addrs[0], "+switch-master")
-	defer reportTilt(t, g)()
+	defer watchEvents(t, g)()
 
 	// A plain client: the sentinels would send it to the proxy.
 	w := runWriter(t, redis.NewClient(&redis.Options{Addr: m.addr(), Protocol: 2, PoolSize: 1, MaxRetries: -1,
