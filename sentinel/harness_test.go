@@ -48,9 +48,11 @@ func (p *redisProc) start() {
 	p.t.Helper()
 	args := append([]string{"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", p.dir, "--daemonize", "no", "--logfile", filepath.Join(p.dir, "log")}, p.extra...)
-	bin := redistest.Bin(p.t, "redis-server")
+	var bin string
 	if p.impl == implKV {
 		bin, args = kvBin(p.t), kvServeArgs(p.port, p.dir, p.extra)
+	} else {
+		bin = redistest.Bin(p.t, "redis-server")
 	}
 	p.cmd = exec.Command(bin, args...)
 	if err := p.cmd.Start(); err != nil {
