@@ -140,6 +140,19 @@ func runFailover(t *testing.T, su *setup, g *group, f fault) figures {
 	waitFor(t, 10*time.Second, "first writes", func() bool { return w.lastOK.Load() != 0 })
 	time.Sleep(200 * time.Millisecond)
 
+	// The scenario needs the fault to hit the master the sentinels follow: on an
+	// overloaded machine a master starved for down-after-milliseconds is failed
+	// over before the fault, and the rest would measure the wrong failover.
+	select {
+	case ev := <-events:
+		t.Fatalf("a failover happened before the fault (%s): the machine starved the master for down-after-milliseconds", ev)
+	default:
+	}
+	for _, a := range g.addrs {
+		if got := masterAddrOf(a); got != su.master.addr() {
+			t.Fatalf("sentinel %s names %s as master before the fault, want %s", a, got, su.master.addr())
+		}
+	}
 	var fig figures
 	t0 := time.Now()
 	switch f {
