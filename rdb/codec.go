@@ -32,6 +32,7 @@ type Encoder struct {
 	err      error
 	compress bool
 	withKey  bool // false while writing a DUMP payload, which has no key
+	lz       *lzfCompressor
 }
 
 // key writes a key after a value type, unless writing a DUMP payload.
@@ -62,6 +63,14 @@ func (e *Encoder) Flush() error {
 	e.n += int64(len(e.buf))
 	e.buf = e.buf[:0]
 	return e.err
+}
+
+// release hands the compressor's table back to the pool once the encoder is done.
+func (e *Encoder) release() {
+	if e.lz != nil {
+		lzfPool.Put(e.lz)
+		e.lz = nil
+	}
 }
 
 // CRC returns the checksum of everything written so far.
@@ -123,7 +132,10 @@ func (e *Encoder) String(s []byte) {
 		}
 	}
 	if e.compress && len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		if e.lz == nil {
+			e.lz = lzfPool.Get().(*lzfCompressor)
+		}
+		if c := e.lz.compress(s, len(s)-4); c != nil {
 			e.buf = append(e.buf, lenEnc<<6|encLZF)
 			e.Len(uint64(len(c)))
 			e.Len(uint64(len(s)))

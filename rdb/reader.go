@@ -420,6 +420,7 @@ func DumpPayload(v *Value) []byte {
 	w.e.Raw([]byte{Version, 0})
 	crc := w.e.CRC()
 	_ = w.e.Flush()
+	w.e.release()
 	return binary.LittleEndian.AppendUint64(buf.b, crc)
 }
 

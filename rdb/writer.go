@@ -209,6 +209,7 @@ func (w *Writer) Close() error {
 	var t [8]byte
 	binary.LittleEndian.PutUint64(t[:], crc)
 	w.e.Raw(t[:])
+	w.e.release()
 	return w.e.Flush()
 }
 
