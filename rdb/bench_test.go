@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"kv/engine"
 )
@@ -58,10 +60,24 @@ func benchFile(b *testing.B) []byte {
 	return buf.Bytes()
 }
 
+// cpuTime is the process's user+system CPU time so far. On a shared machine it is
+// steadier than wall time, which also counts waiting for a core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the CPU time per iteration since start as cpu-ms/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
 func BenchmarkLoad(b *testing.B) {
 	data := benchFile(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		e := engine.New(engine.Options{Databases: 16})
 		e.Lock()
@@ -77,6 +93,7 @@ func BenchmarkSave(b *testing.B) {
 	e.Lock()
 	defer e.Unlock()
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	var n int64
 	for b.Loop() {
 		st, err := SaveLocked(e, io.Discard, SaveOptions{Compress: true, Checksum: true})
@@ -93,6 +110,7 @@ func BenchmarkSave(b *testing.B) {
 func BenchmarkSnapshot(b *testing.B) {
 	e := benchEngine(b)
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if _, err := Snapshot(b.Context(), e, io.Discard, SaveOptions{Compress: true, Checksum: true}); err != nil {
 			b.Fatal(err)
