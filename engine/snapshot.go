@@ -150,6 +150,36 @@ func (s *Snapshot) Step(n int) (done bool) {
 	return s.done
 }
 
+// Finish walks every key not emitted yet and completes the snapshot, for a caller
+// that holds the lock from StartSnapshot to the end (SAVE). With no client running in
+// between, the walk need not survive resizes, so it goes through each table in bucket
+// order rather than Scan's reverse-binary order, whose jumps across the bucket array
+// miss the cache on nearly every bucket of a large table. Lock held.
+func (s *Snapshot) Finish() {
+	if s.done {
+		return
+	}
+	for ; s.db < len(s.keys); s.db++ {
+		exp := s.expires[s.db]
+		s.keys[s.db].Range(func(key string, o *Object) bool {
+			if o.Gen == s.gen {
+				return true
+			}
+			at := int64(-1)
+			if exp.Len() > 0 {
+				if t, ok := exp.GetString(key); ok {
+					at = t
+				}
+			}
+			o.Gen = s.gen
+			s.Emitted++
+			s.emit(s.db, bytesOf(key), o, at)
+			return true
+		})
+	}
+	s.finish(true)
+}
+
 // Abort stops the snapshot; nothing more is emitted. Lock held. Values the walk did
 // not reach keep their older stamps; that is safe because the next snapshot takes a
 // new generation, and StartSnapshot restamps everything before a generation could be

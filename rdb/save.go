@@ -118,8 +118,7 @@ func SaveLocked(e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, erro
 	if o.AtStart != nil {
 		o.AtStart()
 	}
-	for !snap.Step(1 << 30) {
-	}
+	snap.Finish()
 	if sw.err != nil {
 		return SaveStats{}, sw.err
 	}
