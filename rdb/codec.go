@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -304,7 +305,11 @@ func (d *Decoder) Length(what string) (uint64, error) {
 }
 
 // String reads a string in any of its encodings, returning its bytes.
-func (d *Decoder) String() ([]byte, error) {
+func (d *Decoder) String() ([]byte, error) { return d.appendString(nil) }
+
+// appendString reads a string in any of its encodings and appends its bytes to dst;
+// with a nil dst the result is allocated to the string's exact size.
+func (d *Decoder) appendString(dst []byte) ([]byte, error) {
 	start := d.off
 	n, enc, err := d.Len()
 	if err != nil {
@@ -314,8 +319,16 @@ func (d *Decoder) String() ([]byte, error) {
 		if n > d.MaxAlloc {
 			return nil, d.corrupt(start, "string length %d exceeds the limit", n)
 		}
-		b := make([]byte, n)
-		return b, d.Full(b, "string data")
+		var b []byte
+		if dst == nil {
+			dst = make([]byte, n)
+			b = dst
+		} else {
+			dst = slices.Grow(dst, int(n))
+			b = dst[len(dst) : len(dst)+int(n)]
+			dst = dst[:len(dst)+int(n)]
+		}
+		return dst, d.Full(b, "string data")
 	}
 	switch n {
 	case encInt8, encInt16, encInt32:
@@ -333,7 +346,7 @@ func (d *Decoder) String() ([]byte, error) {
 		default:
 			v = int64(int32(binary.LittleEndian.Uint32(t[:])))
 		}
-		return strconv.AppendInt(nil, v, 10), nil
+		return strconv.AppendInt(dst, v, 10), nil
 	case encLZF:
 		clen, err := d.Length("the compressed length")
 		if err != nil {
@@ -354,7 +367,10 @@ func (d *Decoder) String() ([]byte, error) {
 		if err != nil {
 			return nil, d.corrupt(start, "%v", err)
 		}
-		return out, nil
+		if dst == nil {
+			return out, nil
+		}
+		return append(dst, out...), nil
 	}
 	return nil, d.corrupt(start, "unknown string encoding %d", n)
 }

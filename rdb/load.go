@@ -34,6 +34,10 @@ type loader struct {
 	db    int
 }
 
+// reusesEntries: Key keeps only the value's slices (FromValue takes them over) and
+// the dictionary copies the key.
+func (l *loader) reusesEntries() {}
+
 func (l *loader) Header(int) error      { return nil }
 func (l *loader) SelectDB(db int) error { l.db = db; return nil }
 
