@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -115,5 +116,42 @@ func BenchmarkSnapshot(b *testing.B) {
 		if _, err := Snapshot(b.Context(), e, io.Discard, SaveOptions{Compress: true, Checksum: true}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSnapshotLockWait runs background snapshots while a probe takes the engine
+// lock every 50µs, as a client's command would, and reports how long the probe waited
+// for it: the latency a background save adds to commands (p99-wait-µs, max-wait-µs).
+func BenchmarkSnapshotLockWait(b *testing.B) {
+	e := benchEngine(b)
+	stop := make(chan struct{})
+	waits := make(chan []time.Duration)
+	go func() {
+		var w []time.Duration
+		for {
+			select {
+			case <-stop:
+				waits <- w
+				return
+			default:
+			}
+			t0 := time.Now()
+			e.Lock()
+			w = append(w, time.Since(t0))
+			e.Unlock()
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	for b.Loop() {
+		if _, err := Snapshot(b.Context(), e, io.Discard, SaveOptions{Compress: true, Checksum: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	close(stop)
+	w := <-waits
+	slices.Sort(w)
+	if len(w) > 0 {
+		b.ReportMetric(float64(w[len(w)*99/100].Microseconds()), "p99-wait-µs")
+		b.ReportMetric(float64(w[len(w)-1].Microseconds()), "max-wait-µs")
 	}
 }

@@ -34,6 +34,7 @@ type Encoder struct {
 	compress bool
 	withKey  bool // false while writing a DUMP payload, which has no key
 	lz       *lzfCompressor
+	noCRC    bool // bytes that another encoder will checksum (queued records)
 }
 
 // key writes a key after a value type, unless writing a DUMP payload.
@@ -59,7 +60,9 @@ func (e *Encoder) Flush() error {
 	if e.err != nil || len(e.buf) == 0 {
 		return e.err
 	}
-	e.crc = CRC64(e.crc, e.buf)
+	if !e.noCRC {
+		e.crc = CRC64(e.crc, e.buf)
+	}
 	_, e.err = e.w.Write(e.buf)
 	e.n += int64(len(e.buf))
 	e.buf = e.buf[:0]
@@ -91,7 +94,9 @@ func (e *Encoder) Raw(b []byte) {
 	if len(b) > 32<<10 {
 		_ = e.Flush()
 		if e.err == nil {
-			e.crc = CRC64(e.crc, b)
+			if !e.noCRC {
+				e.crc = CRC64(e.crc, b)
+			}
 			_, e.err = e.w.Write(b)
 			e.n += int64(len(b))
 		}
