@@ -90,7 +90,7 @@ func (c *pubConn) close() {
 // dialOptions are the connection options for an instance: the master's auth-user
 // and auth-pass for monitored servers, sentinel-user and sentinel-pass for peers.
 func (s *Sentinel) dialOptions(ri *instance, role string) client.Options {
-	o := client.Options{Addr: ri.addr.String(), DialTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	o := client.Options{Addr: ri.addr.String(), DialTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, Dial: s.dial}
 	if ri.kind == kindSentinel {
 		o.Username, o.Password = s.sentinelUser, s.sentinelPass
 	} else {
