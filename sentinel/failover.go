@@ -33,6 +33,11 @@ func (s *Sentinel) startFailover(m *instance) {
 	m.flags |= flagFailoverInProgress
 	s.currentEpoch++
 	m.failoverEpoch = s.currentEpoch
+	// kv: the new epoch is on disk before the vote requests that carry it go out
+	// (Redis saves it only with our own vote, a moment later), so a sentinel
+	// restarted right after asking never reuses the epoch number for another
+	// attempt of its own.
+	s.flushConfigLogged()
 	s.event(levelWarning, "+new-epoch", m, "%d", s.currentEpoch)
 	s.event(levelWarning, "+try-failover", m, "%@")
 	m.failoverStartTime = now + s.rng.Int64N(s.t.maxDesync)
@@ -50,9 +55,18 @@ func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, reqRunid string) (st
 		s.event(levelWarning, "+new-epoch", m, "%d", s.currentEpoch)
 	}
 	if m.leaderEpoch < reqEpoch && s.currentEpoch <= reqEpoch {
+		prevLeader, prevEpoch := m.leader, m.leaderEpoch
 		m.leader = reqRunid
 		m.leaderEpoch = s.currentEpoch
-		s.flushConfigLogged()
+		// kv: Redis grants the vote even when it could not be saved; after a
+		// restart such a sentinel would vote again in the same epoch, possibly for
+		// another candidate, and two leaders could each count a majority. A vote
+		// that is not on disk is not given: we answer with the previous one.
+		if err := s.flushConfig(); err != nil {
+			s.log.Warn("WARNING: Sentinel was not able to save its vote on disk: vote refused", "epoch", reqEpoch, "err", err)
+			m.leader, m.leaderEpoch = prevLeader, prevEpoch
+			return m.leader, m.leaderEpoch
+		}
 		s.event(levelWarning, "+vote-for-leader", m, "%s %d", m.leader, m.leaderEpoch)
 		// Having voted for someone else, hold back our own attempt for a while.
 		if !strings.EqualFold(m.leader, s.myid) {
@@ -65,11 +79,18 @@ func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, reqRunid string) (st
 // getLeader returns the leader for epoch if one has an absolute majority of the
 // sentinels we know and at least quorum votes; our own vote goes to the most
 // voted peer, or to ourselves (sentinelGetLeader).
+//
+// Only votes cast in epoch count. Redis counts the peers' votes in its current
+// epoch, which differs from the failover epoch once a hello or a vote request
+// moved it on during the election: it could then add its own vote in epoch N to
+// peers' votes in N+1 and lead a failover with config epoch N while another
+// sentinel legitimately won N+1 — two promotions at once. kv also asks for votes
+// in the failover epoch (askMasterState), so the peers' replies are about it.
 func (s *Sentinel) getLeader(m *instance, epoch uint64) string {
 	voters := len(m.sentinels) + 1
 	counts := map[string]int{}
 	for _, p := range m.sentinels {
-		if p.leader != "" && p.leaderEpoch == s.currentEpoch {
+		if p.leader != "" && p.leaderEpoch == epoch {
 			counts[p.leader]++
 		}
 	}

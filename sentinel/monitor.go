@@ -559,13 +559,15 @@ func (s *Sentinel) askMasterState(m *instance, forced bool) {
 		if p.askInFlight(p.link) && !forced {
 			continue
 		}
-		runid := "*"
+		runid, epoch := "*", s.currentEpoch
 		if m.failoverState > stateNone {
-			runid = s.myid
+			// kv: the vote is asked for in the epoch of our attempt, not in a later
+			// current epoch (see getLeader).
+			runid, epoch = s.myid, m.failoverEpoch
 		}
 		cc := p.link.cc
 		if s.send(p, func(v resp.Value) { s.isMasterDownReply(p, v, cc) }, "SENTINEL", "is-master-down-by-addr",
-			s.announceAddr(m.addr), strconv.Itoa(m.addr.port), strconv.FormatUint(s.currentEpoch, 10), runid) {
+			s.announceAddr(m.addr), strconv.Itoa(m.addr.port), strconv.FormatUint(epoch, 10), runid) {
 			p.askSentOn = cc
 		}
 	}
