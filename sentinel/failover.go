@@ -274,6 +274,17 @@ func (s *Sentinel) promotionConfirmed(r *instance) {
 // selectFreshnessDeadline) until every reachable replica has answered an INFO
 // requested after the master was seen down, asking for it at once. wait reports
 // that it is still waiting.
+//
+// A replica that already reports master is normally not a candidate: it may be
+// an old master back with a history of its own. But a leader that crashed (or
+// was partitioned) right after its REPLICAOF NO ONE leaves a replica promoted that
+// no sentinel announced; skipping it would promote a second master in the next
+// epoch, and lose whatever it had that the others lack. kv recognises that
+// replica by its replication ids: its master_replid2 is the history the other
+// replicas (and the master) still follow, so it holds that history up to its
+// second_repl_offset-1 and the others could resync from it. It competes with
+// that offset and is preferred among the replicas at the largest offset, so the
+// failover completes on it instead of making another master.
 func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	now := s.now()
 	var maxDown int64
@@ -285,6 +296,18 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	if m.flags&flagSDown != 0 {
 		infoValidity = s.t.pingPeriod * 5
 	}
+	// The replication ids of the history our master and its replicas follow.
+	history := map[string]bool{}
+	if m.replID != "" {
+		history[m.replID] = true
+	}
+	for _, r := range m.slaves {
+		if r.roleReported == kindSlave && r.replID != "" {
+			history[r.replID] = true
+		}
+	}
+	offset := map[*instance]int64{}
+	promoted := map[*instance]bool{}
 	var reachable, candidates []*instance
 	stale := false
 	for _, name := range sortedNames(m.slaves) {
@@ -298,8 +321,13 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 		if now-r.infoRefresh > infoValidity {
 			continue
 		}
+		offset[r] = r.slaveReplOffset
 		if r.roleReported != kindSlave {
-			continue
+			if r.roleReported != kindMaster || r.replID2 == "" || !history[r.replID2] || r.secondReplOffset <= 0 {
+				continue
+			}
+			offset[r] = r.secondReplOffset - 1
+			promoted[r] = true
 		}
 		if m.flags&flagSDown != 0 && r.infoRefresh < m.sDownSince {
 			stale = true
@@ -321,11 +349,11 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	}
 	var maxOff int64 = -1
 	for _, r := range reachable {
-		maxOff = max(maxOff, r.slaveReplOffset)
+		maxOff = max(maxOff, offset[r])
 	}
 	best := candidates[:0:0]
 	for _, r := range candidates {
-		if r.slaveReplOffset == maxOff {
+		if offset[r] == maxOff {
 			best = append(best, r)
 		}
 	}
@@ -337,11 +365,11 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	}
 	sort.SliceStable(best, func(i, j int) bool {
 		a, b := best[i], best[j]
+		if promoted[a] != promoted[b] {
+			return promoted[a]
+		}
 		if a.slavePriority != b.slavePriority {
 			return a.slavePriority < b.slavePriority
-		}
-		if a.slaveReplOffset != b.slaveReplOffset {
-			return a.slaveReplOffset > b.slaveReplOffset
 		}
 		if a.runid == "" || b.runid == "" {
 			return a.runid != "" && b.runid == ""
@@ -472,6 +500,7 @@ func (s *Sentinel) resetMaster(m *instance, flags int) {
 	m.failoverStartTime = 0
 	m.promoted = nil
 	m.runid = ""
+	m.replID, m.replID2, m.secondReplOffset = "", "", 0
 	m.slaveMasterHost = ""
 	now := s.now()
 	m.link.actPingTime = now

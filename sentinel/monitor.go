@@ -198,6 +198,17 @@ func (s *Sentinel) refreshInfo(ri *instance, info string) {
 			n, _ := strconv.ParseInt(strings.TrimSpace(l[31:]), 10, 64)
 			ri.masterLinkDownTime = n * 1000
 		}
+		switch {
+		case strings.HasPrefix(l, "master_replid:"):
+			ri.replID = l[14:]
+		case strings.HasPrefix(l, "master_replid2:"):
+			ri.replID2 = l[15:]
+			if strings.Trim(ri.replID2, "0") == "" {
+				ri.replID2 = ""
+			}
+		case strings.HasPrefix(l, "second_repl_offset:"):
+			ri.secondReplOffset, _ = strconv.ParseInt(l[19:], 10, 64)
+		}
 		if strings.HasPrefix(l, "role:master") {
 			role = kindMaster
 		} else if strings.HasPrefix(l, "role:slave") {
