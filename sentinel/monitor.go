@@ -482,6 +482,11 @@ func (s *Sentinel) processHello(hello string) {
 			if s.resetMasterAndChangeAddress(m, tok[5], masterPort) {
 				s.scripts.clientReconfig(m, "observer", "start", &old, m.addr)
 			}
+		} else {
+			// kv: the newer epoch for the same address is saved at once too (Redis
+			// leaves it for the next write), so we never announce a config epoch
+			// that a restart would take back.
+			s.flushConfigLogged()
 		}
 	}
 	if si != nil {
