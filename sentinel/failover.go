@@ -347,6 +347,14 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	if stale && now-m.failoverStateChangeTime < s.t.selectFreshnessDeadline {
 		return nil, true
 	}
+	// A replica already following such a promoted one has nothing it lacks.
+	for r := range promoted {
+		for _, q := range reachable {
+			if q.roleReported == kindSlave && q.replID == r.replID {
+				offset[r] = max(offset[r], offset[q])
+			}
+		}
+	}
 	var maxOff int64 = -1
 	for _, r := range reachable {
 		maxOff = max(maxOff, offset[r])
