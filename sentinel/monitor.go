@@ -318,20 +318,23 @@ func (s *Sentinel) refreshInfo(ri *instance, info string) {
 //     REPLICAOF NO ONE on a live, reachable replica, so this is not one: it is
 //     the old master coming back from its own configuration; and
 //  2. our master looks sane (reports master, not down, fresh INFO); and
-//  3. no election is known since our configuration (our current epoch is still
-//     its config epoch), and a majority of the known sentinels (us included)
-//     agreed with our configuration — same master address and config epoch — in
-//     a hello received after the instance began to claim master and within the
-//     last two hello periods. A failover needs a majority to vote, so one of
-//     those sentinels voted; a hello it sent after the promotion carries the new
-//     epoch, which we would have adopted.
+//  3. a majority of the known sentinels (us included) agreed with our
+//     configuration — same master address and config epoch — in a hello within
+//     the last two hello periods; and
+//  4. no election is known since our configuration: our current epoch is still
+//     its config epoch.
 //
 // Point 1 alone does not tell a returning master from a promotion: the promotion
 // transaction ends with CLIENT KILL TYPE normal, which drops our link to the
-// promoted replica too, so it also looks "unreachable right before". Before the
-// hello condition of point 3 was tied to the role change, an observer demoted a
-// replica the leader had just promoted, when the old master was back and the
-// leader had not yet announced the new config (or crashed before it could).
+// promoted replica too, so it also looks "unreachable right before", and the
+// hellos of point 3 may predate the election. Without point 4 an observer that
+// had voted for the leader demoted the replica the leader had just promoted,
+// when the old master was back before the leader announced the new config (or
+// the leader crashed before it could). A sentinel that voted has moved to the
+// election's epoch, so point 4 stops it; one that neither voted nor heard of the
+// epoch yet can still take the fast path (a known gap: tying point 3 to hellos
+// received after the role change closes it, but delays every returning master
+// by up to a hello period).
 //
 // Otherwise it falls back to Redis's rule.
 func (s *Sentinel) convertReturningMaster(ri *instance) {
@@ -340,7 +343,7 @@ func (s *Sentinel) convertReturningMaster(ri *instance) {
 	if ri.flags&flagPromoted != 0 || !s.masterLooksSane(m) {
 		return
 	}
-	fast := ri.downBeforeRoleChange && s.currentEpoch <= m.configEpoch && s.configAgreedByMajority(m, now, ri.roleReportedTime)
+	fast := ri.downBeforeRoleChange && s.configAgreedByMajority(m, now) && s.currentEpoch <= m.configEpoch
 	wait := s.t.publishPeriod * 4
 	if !fast && !(ri.noDownFor(now, wait) && now-ri.roleReportedTime > wait) {
 		return
@@ -350,13 +353,12 @@ func (s *Sentinel) convertReturningMaster(ri *instance) {
 	}
 }
 
-// configAgreedByMajority: see convertReturningMaster, point 3; only hellos
-// received after since count.
-func (s *Sentinel) configAgreedByMajority(m *instance, now, since int64) bool {
+// configAgreedByMajority: see convertReturningMaster, point 3.
+func (s *Sentinel) configAgreedByMajority(m *instance, now int64) bool {
 	voters := len(m.sentinels) + 1
 	agree := 1
 	for _, p := range m.sentinels {
-		if p.helloAgreeTime > since && now-p.helloAgreeTime <= 2*s.t.publishPeriod {
+		if p.helloAgreeTime != 0 && now-p.helloAgreeTime <= 2*s.t.publishPeriod {
 			agree++
 		}
 	}
