@@ -168,23 +168,28 @@ type electionGroup struct {
 	sent []*electionSentinel
 }
 
-// startElectionGroup starts the sentinels, the i-th with quorums[i], and waits
-// until they have discovered each other and both replicas.
-func startElectionGroup(t *testing.T, quorums ...int) *electionGroup {
+// startElectionGroup starts the sentinels, the i-th with quorums[i] and
+// down-after-milliseconds downAfters[i] (downAfter if downAfters is shorter),
+// and waits until they have discovered each other and both replicas.
+func startElectionGroup(t *testing.T, quorums, downAfters []int) *electionGroup {
 	t.Helper()
 	g := &electionGroup{su: startReplicationGroup(t), log: &eventLog{}, net: newNetPartition()}
 	host, port, _ := net.SplitHostPort(g.su.master.addr())
 	for i, q := range quorums {
+		da := downAfter
+		if i < len(downAfters) {
+			da = downAfters[i]
+		}
 		dir := t.TempDir()
 		var path, text string
 		if i%2 == 0 {
 			path = filepath.Join(dir, "sentinel.conf")
 			text = fmt.Sprintf("sentinel monitor mymaster %s %s %d\nsentinel down-after-milliseconds mymaster %d\nsentinel failover-timeout mymaster %d\n",
-				host, port, q, downAfter, electionFailoverTimeout)
+				host, port, q, da, electionFailoverTimeout)
 		} else {
 			path = filepath.Join(dir, "sentinel.toml")
 			text = fmt.Sprintf("[masters.mymaster]\nhost = %q\nport = %s\nquorum = %d\ndown-after-milliseconds = %d\nfailover-timeout = %d\n",
-				host, port, q, downAfter, electionFailoverTimeout)
+				host, port, q, da, electionFailoverTimeout)
 		}
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -473,7 +478,7 @@ func TestElectionRestartMidFailover(t *testing.T) {
 			// Each case has its own servers and sentinels and mostly waits on
 			// timers: run them side by side to keep the package's test time low.
 			t.Parallel()
-			g := startElectionGroup(t, 2, 2, 2)
+			g := startElectionGroup(t, []int{2, 2, 2}, nil)
 			sm := g.monitor(t)
 			leader := make(chan int, 8)
 			if tc.simulate != "" {
@@ -553,7 +558,9 @@ func TestElectionPartitionedSentinel(t *testing.T) {
 			// Each case has its own servers and sentinels and mostly waits on
 			// timers: run them side by side to keep the package's test time low.
 			t.Parallel()
-			g := startElectionGroup(t, 1, 2, 2)
+			// The peers take longer to see the master down, so the isolated
+			// sentinel has always tried (and failed) to get elected first.
+			g := startElectionGroup(t, []int{1, 2, 2}, []int{downAfter, 3 * downAfter, 3 * downAfter})
 			iso := g.sent[0]
 			for _, o := range g.sent[1:] {
 				g.net.cut(iso.addr, o.addr)
@@ -580,6 +587,9 @@ func TestElectionPartitionedSentinel(t *testing.T) {
 				g.waitOneMaster(t, 20*time.Second)
 				if e, _ := strconv.Atoi(masterField(iso.addr, "config-epoch")); e <= epoch0 {
 					t.Errorf("sentinel 0 config epoch %d, want more than %d", e, epoch0)
+				}
+				if n := g.count(-1, "+promoted-slave"); n != 1 {
+					t.Errorf("%d promotions, want 1", n)
 				}
 			} else {
 				g.net.cut(iso.addr, g.su.master.addr())
