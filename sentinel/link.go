@@ -147,6 +147,15 @@ func (s *Sentinel) markDown(ri *instance) {
 		l.disconnected = true
 		l.downSince = s.now()
 	}
+	// kv: the instance has not answered since its last valid reply. Without
+	// this, a link lost with no PING pending (actPingTime 0) was timed from
+	// lastAvailTime while down, but from the PING the next re-dial queues once
+	// re-dialled (every 250 ms), so a dead master went SDOWN, back up 100 ms
+	// later, and SDOWN again a second after: ODOWN was lost in between and the
+	// failover came a second late.
+	if l.actPingTime == 0 {
+		l.actPingTime = l.lastAvailTime
+	}
 }
 
 func (s *Sentinel) closeLink(ri *instance) {
