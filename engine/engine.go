@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"kv/resp"
@@ -58,8 +59,8 @@ type Stats struct {
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
 type Engine struct {
-	// sem is the engine lock: a one-slot channel, full while held (see busy.go).
-	sem  chan struct{}
+	// mu is the engine lock (see busy.go for how a busy script lends it out).
+	mu   sync.Mutex
 	busy busyState
 
 	dbs      []*DB
@@ -137,7 +138,6 @@ func New(opts Options) *Engine {
 		e.dbs[i].e = e
 	}
 	e.watches.init()
-	e.sem = make(chan struct{}, 1)
 	e.busy.init()
 	e.blocking.init()
 	e.mem.init()
@@ -146,11 +146,20 @@ func New(opts Options) *Engine {
 	return e
 }
 
-// Lock takes the engine lock.
-func (e *Engine) Lock() { e.sem <- struct{}{} }
+// Lock takes the engine lock, waiting out a busy script.
+func (e *Engine) Lock() {
+	e.mu.Lock()
+	for e.busy.kind.Load() != int32(NotBusy) {
+		// The mutex was lent out by SetBusy: the script still owns the engine.
+		done := e.busy.done
+		e.mu.Unlock()
+		<-done
+		e.mu.Lock()
+	}
+}
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { <-e.sem }
+func (e *Engine) Unlock() { e.mu.Unlock() }
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }
