@@ -30,6 +30,14 @@ type ReplicaPropagator interface {
 	PropagateReplicas(db int, args [][]byte)
 }
 
+// IdlePropagator is a Propagator that can tell when it would drop every effect
+// (no AOF, no replica, no backlog): Exec then skips copying a write's arguments
+// for it, which is most of a small write's allocation.
+type IdlePropagator interface {
+	Propagator
+	PropagationIdle() bool
+}
+
 // KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
 type KeyspaceNotifier interface {
 	NotifyKeyspaceEvent(class EventClass, event string, key []byte, db int)
@@ -182,6 +190,7 @@ func (e *Engine) NowMs() int64 { return e.clock().UnixMilli() }
 // it through the engine's execution-unit buffer; see Propagator.
 func (e *Engine) SetPropagator(p Propagator) {
 	e.unit.out = p
+	e.unit.idler, _ = p.(IdlePropagator)
 	if p == nil {
 		e.propagator = nil
 		return
@@ -195,6 +204,7 @@ func (e *Engine) SetPropagator(p Propagator) {
 // active expiry cycle) effects pass straight through. Engine lock held throughout.
 type propagationUnit struct {
 	out     Propagator
+	idler   IdlePropagator // out, when it can report being idle
 	depth   int
 	pending []pendingEffect
 	// noWrap is set for a unit whose top-level command may expire arbitrary keys
@@ -207,6 +217,9 @@ type pendingEffect struct {
 	args         [][]byte
 	replicasOnly bool
 }
+
+// idle reports that the consumer drops effects right now, so building one is waste.
+func (u *propagationUnit) idle() bool { return u.idler != nil && u.idler.PropagationIdle() }
 
 func (u *propagationUnit) Propagate(db int, args [][]byte) {
 	if u.depth == 0 {
@@ -340,7 +353,7 @@ func (e *Engine) Exec(c *Ctx) {
 		if e.Settings.Maxmemory > 0 {
 			e.noteWrite(c.Args)
 		}
-		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
+		if e.propagator != nil && cmd.Flags&FlagWrite != 0 && !e.unit.idle() {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {
 					e.propagator.Propagate(c.DB.ID, args)
@@ -349,7 +362,7 @@ func (e *Engine) Exec(c *Ctx) {
 				e.propagator.Propagate(c.DB.ID, copyArgs(c.Args))
 			}
 		}
-	} else if c.replicasOnly && e.propagator != nil {
+	} else if c.replicasOnly && e.propagator != nil && !e.unit.idle() {
 		e.unit.propagateReplicas(c.DB.ID, copyArgs(c.Args))
 	}
 	if e.execHook != nil {
@@ -360,9 +373,18 @@ func (e *Engine) Exec(c *Ctx) {
 // copyArgs detaches a command's arguments from the connection's read buffer, which
 // the next request reuses, before they are kept past the command.
 func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	// One backing array for all the bytes: two allocations per command, not one per
+	// argument. Each argument's capacity ends at its length, so appending to one
+	// cannot run into the next.
+	buf := make([]byte, 0, n)
 	cp := make([][]byte, len(args))
 	for i, a := range args {
-		cp[i] = append([]byte(nil), a...)
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	return cp
 }

@@ -154,6 +154,18 @@ func (s *Server) Propagate(db int, args [][]byte) {
 	s.propagateRepl(db, args)
 }
 
+// PropagationIdle implements engine.IdlePropagator: Propagate drops everything while
+// there is no AOF and no replication stream to feed (a replica's own clients' writes
+// stay local; a master with neither backlog nor replicas feeds nobody). Engine lock
+// held.
+func (s *Server) PropagationIdle() bool {
+	if s.aof != nil && s.aof.Appender() != nil {
+		return false
+	}
+	r := &s.repl
+	return r.masterHost != "" || (r.backlog == nil && len(r.replicas) == 0)
+}
+
 // PropagateReplicas implements engine.ReplicaPropagator: PUBLISH reaches replicas,
 // never the AOF, as in Redis. Engine lock held.
 func (s *Server) PropagateReplicas(db int, args [][]byte) { s.propagateRepl(db, args) }
