@@ -10,7 +10,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -188,12 +187,9 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err := srv.LoadDataset(); err != nil {
 		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
 	}
-	lns, err := listen(cfg, srv)
+	ls, err := listen(cfg, srv, log)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("serve: %v", err), 1)
-	}
-	for _, ln := range lns {
-		log.Info("ready to accept connections", "addr", ln.Addr().String())
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -210,64 +206,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		}
 		srv.Close()
 	}()
-	errc := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { errc <- srv.Serve(ln) }()
-	}
-	for range lns {
-		if err := <-errc; err != nil {
-			srv.Close()
-			return err
-		}
-	}
-	return nil
-}
-
-// listen opens a TCP listener on each bind address for port (unless it is 0, which
-// disables plain TCP as in Redis) and a TLS one for tls-port; an address with a
-// leading "-" may fail (no IPv6, say) without stopping start-up, as in Redis.
-func listen(cfg *config.Config, srv *server.Server) ([]net.Listener, error) {
-	var lns []net.Listener
-	if p := cfg.Port.Get(); p != 0 {
-		l, err := listenPort(cfg, strconv.Itoa(int(p)))
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l...)
-	}
-	if p := cfg.TLSPort.Get(); p != 0 {
-		l, err := listenPort(cfg, strconv.Itoa(int(p)))
-		if err == nil {
-			for i, ln := range l {
-				if l[i], err = srv.TLSListener(ln); err != nil {
-					break
-				}
-			}
-		}
-		if err != nil {
-			for _, ln := range append(lns, l...) {
-				if ln != nil {
-					ln.Close()
-				}
-			}
-			return nil, err
-		}
-		lns = append(lns, l...)
-	}
-	if path := cfg.Unixsocket.Get(); path != "" {
-		ln, err := listenUnix(path, os.FileMode(cfg.Unixsocketperm.Get()))
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
-			return nil, err
-		}
-		lns = append(lns, ln)
-	}
-	if len(lns) == 0 {
-		return nil, errors.New("no address to listen on (port and tls-port are both 0, no unixsocket)")
-	}
-	return lns, nil
+	return ls.wait()
 }
 
 // listenUnix listens on a Unix socket at path, as Redis does: a stale socket file
@@ -288,37 +227,4 @@ func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
 		}
 	}
 	return ln, nil
-}
-
-func listenPort(cfg *config.Config, port string) ([]net.Listener, error) {
-	var lns []net.Listener
-	for _, addr := range cfg.Bind.Get() {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		switch addr {
-		case "*":
-			addr = "0.0.0.0"
-		case "::*":
-			addr = "::"
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, port))
-		if err != nil {
-			if optional {
-				continue
-			}
-			for _, l := range lns {
-				l.Close()
-			}
-			return nil, err
-		}
-		lns = append(lns, ln)
-		if port == "0" {
-			// Every address shares the port the first one picked.
-			port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-		}
-	}
-	if len(lns) == 0 {
-		return nil, errors.New("no address to listen on")
-	}
-	return lns, nil
 }

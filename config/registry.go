@@ -17,7 +17,8 @@ type entry struct {
 	h     value
 	def   string // CONFIG GET text of the default
 	hooks []func()
-	octal bool // TOML integers are read as octal digits
+	apply []func() error // may refuse a stored value; the change is then undone
+	octal bool           // TOML integers are read as octal digits
 }
 
 // registry is the name side of Config: lookup by name or alias, listing,
@@ -54,6 +55,13 @@ func (r *registry) add(h value, name, alias string, flags int, usage string) {
 func (r *registry) finish() { sort.Strings(r.names) }
 
 func (r *registry) lookup(name string) *entry { return r.byName[strings.ToLower(name)] }
+
+// Sensitive reports whether CONFIG SET must hide the value of a setting from
+// SLOWLOG and MONITOR (passwords); unknown names are not sensitive.
+func (c *Config) Sensitive(name string) bool {
+	e := c.lookup(name)
+	return e != nil && e.flags&sensitive != 0
+}
 
 // Setting describes one setting for help texts and flag generation.
 type Setting struct {
@@ -104,6 +112,21 @@ func (c *Config) OnChange(name string, fn func()) {
 	}
 	c.mu.Lock()
 	e.hooks = append(e.hooks, fn)
+	c.mu.Unlock()
+}
+
+// OnApply registers fn to put a change of name into effect where that can
+// fail (listening on a new port). It runs after the change's values are
+// stored, before the OnChange hooks; if it returns an error, CONFIG SET
+// stores the previous values back, applies them again, and fails with the
+// error's text, as Redis's apply functions and restoreBackupConfig do.
+func (c *Config) OnApply(name string, fn func() error) {
+	e := c.lookup(name)
+	if e == nil {
+		panic(fmt.Sprintf("config: OnApply on unknown setting %q", name))
+	}
+	c.mu.Lock()
+	e.apply = append(e.apply, fn)
 	c.mu.Unlock()
 }
 
@@ -202,12 +225,44 @@ func (c *Config) set(pairs [][2]string, local bool) error {
 		}
 		vals[i] = v
 	}
+	backup := make([]string, len(es))
+	for i, e := range es {
+		backup[i] = e.h.get()
+	}
 	hooks := c.store(es, vals)
+	for i, e := range es {
+		if e.h.get() == backup[i] {
+			continue
+		}
+		for _, fn := range e.apply {
+			if err := fn(); err != nil {
+				c.restore(es, backup)
+				c.mu.Unlock()
+				return fmt.Errorf(errSetFailed, nameAsRegistered(e, pairs[i][0]), err.Error())
+			}
+		}
+	}
 	c.mu.Unlock()
 	for _, fn := range hooks {
 		fn()
 	}
 	return nil
+}
+
+// restore stores the CONFIG GET texts in backup back into es after a failed
+// apply and applies them again; a failure now is beyond repair and leaves the
+// setting as restored. Caller holds mu.
+func (c *Config) restore(es []*entry, backup []string) {
+	for i, e := range es {
+		if v, msg := e.h.parse(backup[i]); msg == "" {
+			e.h.store(v)
+		}
+	}
+	for _, e := range es {
+		for _, fn := range e.apply {
+			_ = fn()
+		}
+	}
 }
 
 // nameAsRegistered is the name Redis reports for a value error: the

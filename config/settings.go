@@ -220,6 +220,7 @@ const (
 	mutable   = 0
 	immutable = 1 << iota // CONFIG SET refuses it; only the file and flags set it
 	protected             // CONFIG SET refuses it unless enable-protected-configs allows
+	sensitive             // its value is redacted from SLOWLOG and MONITOR, as Redis's SENSITIVE_CONFIG
 )
 
 var (
@@ -289,7 +290,7 @@ func New() *Config {
 	st(&c.Unixsocket, "unixsocket", "", immutable, true, "", "path of a Unix socket to listen on")
 	st(&c.Pidfile, "pidfile", "", immutable, true, "", "path of the pid file")
 	st(&c.ReplicaAnnounceIP, "replica-announce-ip", "slave-announce-ip", mutable, true, "", "IP a replica reports to its master")
-	st(&c.Masteruser, "masteruser", "", mutable, true, "", "ACL user a replica authenticates as")
+	st(&c.Masteruser, "masteruser", "", sensitive, true, "", "ACL user a replica authenticates as")
 	st(&c.ClusterAnnounceIP, "cluster-announce-ip", "", mutable, true, "", "IP announced to other cluster nodes")
 	st(&c.ClusterConfigFile, "cluster-config-file", "", immutable, false, "nodes.conf", "cluster state file")
 	st(&c.ClusterAnnounceHostname, "cluster-announce-hostname", "", mutable, true, "", "hostname announced to other cluster nodes")
@@ -305,8 +306,8 @@ func New() *Config {
 	st(&c.ProcTitleTemplate, "proc-title-template", "", mutable, false, "{title} {listen-addr} {server-mode}", "template of the process title")
 	st(&c.BindSourceAddr, "bind-source-addr", "", mutable, true, "", "source address of outgoing connections")
 	st(&c.Logfile, "logfile", "", immutable, false, "", "log file (empty: standard output)")
-	st(&c.Masterauth, "masterauth", "", mutable, true, "", "password a replica authenticates with")
-	st(&c.Requirepass, "requirepass", "", mutable, true, "", "password of the default user")
+	st(&c.Masterauth, "masterauth", "", sensitive, true, "", "password a replica authenticates with")
+	st(&c.Requirepass, "requirepass", "", sensitive, true, "", "password of the default user")
 	st(&c.TLSCertFile, "tls-cert-file", "", mutable, true, "", "server TLS certificate")
 	st(&c.TLSKeyFile, "tls-key-file", "", mutable, true, "", "server TLS private key")
 	st(&c.TLSKeyFilePass, "tls-key-file-pass", "", mutable, true, "", "passphrase of tls-key-file")

@@ -28,6 +28,9 @@ type Ctx struct {
 	// command must not block there and answers as if its timeout had passed, as
 	// Redis's CLIENT_DENY_BLOCKING.
 	DenyBlocking bool
+	// Script marks the context scripts run their redis.call commands in; MONITOR
+	// shows those commands as coming from "lua", as Redis does.
+	Script bool
 
 	fixedNow       int64
 	dirty          int

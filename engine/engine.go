@@ -109,7 +109,8 @@ type Engine struct {
 	lruclock uint32
 	lfuclock uint32
 
-	execHook ExecHook
+	execHook    ExecHook
+	monitorHook MonitorHook
 
 	functions FunctionStore
 }

@@ -70,6 +70,7 @@ type Snapshot struct {
 	cursor  uint64
 	started bool
 	done    bool
+	batch   emitBatch
 	// Emitted counts keys emitted so far, by the walk or by copy-on-write.
 	Emitted int64
 }
@@ -121,8 +122,9 @@ func (s *Snapshot) Step(n int) (done bool) {
 	}
 	visited := 0
 	for visited < n && s.db < len(s.keys) {
-		d, exp := s.keys[s.db], s.expires[s.db]
+		d := s.keys[s.db]
 		if d.Len() == 0 || (s.started && s.cursor == 0) {
+			s.flushBatch()
 			s.db++
 			s.cursor, s.started = 0, false
 			continue
@@ -130,24 +132,93 @@ func (s *Snapshot) Step(n int) (done bool) {
 		s.started = true
 		s.cursor = d.Scan(s.cursor, func(key string, o *Object) {
 			visited++
-			if o.Gen == s.gen {
-				return
-			}
-			at := int64(-1)
-			if exp.Len() > 0 {
-				if t, ok := exp.GetString(key); ok {
-					at = t
-				}
-			}
-			o.Gen = s.gen
-			s.Emitted++
-			s.emit(s.db, bytesOf(key), o, at)
+			s.collect(key, o)
 		})
 	}
+	s.flushBatch()
 	if s.db >= len(s.keys) {
 		s.finish(true)
 	}
 	return s.done
+}
+
+// Finish walks every key not emitted yet and completes the snapshot, for a caller
+// that holds the lock from StartSnapshot to the end (SAVE). With no client running in
+// between, the walk need not survive resizes, so it goes through each table in bucket
+// order rather than Scan's reverse-binary order, whose jumps across the bucket array
+// miss the cache on nearly every bucket of a large table. Lock held.
+func (s *Snapshot) Finish() {
+	if s.done {
+		return
+	}
+	for ; s.db < len(s.keys); s.db++ {
+		s.keys[s.db].Range(func(key string, o *Object) bool {
+			s.collect(key, o)
+			return true
+		})
+		s.flushBatch()
+	}
+	s.finish(true)
+}
+
+// emitBatch is a run of keys of one database the walk emits together. A key's entry,
+// its name and its value are separate allocations, each a likely cache miss in a
+// large keyspace; handled one key at a time the misses queue up behind each other,
+// while a tight loop over a batch lets the processor have many in flight at once.
+// Nothing changes between collecting a key and emitting it: both happen within one
+// turn of the lock.
+type emitBatch struct {
+	n     int
+	keys  [32]string
+	objs  [32]*Object
+	touch byte // keeps flushBatch's loads from being optimized away
+}
+
+// collect stamps o, stored at key in the database being walked, and queues it for
+// emission unless it was emitted already.
+func (s *Snapshot) collect(key string, o *Object) {
+	if o.Gen == s.gen {
+		return
+	}
+	o.Gen = s.gen
+	b := &s.batch
+	b.keys[b.n], b.objs[b.n] = key, o
+	if b.n++; b.n == len(b.keys) {
+		s.flushBatch()
+	}
+}
+
+// flushBatch emits the queued keys: first a pass that only loads the first byte of
+// each name and string value, then the emissions, which find them cached.
+func (s *Snapshot) flushBatch() {
+	b := &s.batch
+	if b.n == 0 {
+		return
+	}
+	t := b.touch
+	for i := 0; i < b.n; i++ {
+		if k := b.keys[i]; len(k) > 0 {
+			t += k[0]
+		}
+		if v := b.objs[i].Str; len(v) > 0 {
+			t += v[0]
+		}
+	}
+	b.touch = t
+	exp := s.expires[s.db]
+	for i := 0; i < b.n; i++ {
+		key, o := b.keys[i], b.objs[i]
+		b.keys[i], b.objs[i] = "", nil
+		at := int64(-1)
+		if exp.Len() > 0 {
+			if t, ok := exp.GetString(key); ok {
+				at = t
+			}
+		}
+		s.Emitted++
+		s.emit(s.db, bytesOf(key), o, at)
+	}
+	b.n = 0
 }
 
 // Abort stops the snapshot; nothing more is emitted. Lock held. Values the walk did

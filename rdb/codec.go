@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -32,6 +33,8 @@ type Encoder struct {
 	err      error
 	compress bool
 	withKey  bool // false while writing a DUMP payload, which has no key
+	lz       *lzfCompressor
+	noCRC    bool // bytes that another encoder will checksum (queued records)
 }
 
 // key writes a key after a value type, unless writing a DUMP payload.
@@ -57,11 +60,21 @@ func (e *Encoder) Flush() error {
 	if e.err != nil || len(e.buf) == 0 {
 		return e.err
 	}
-	e.crc = CRC64(e.crc, e.buf)
+	if !e.noCRC {
+		e.crc = CRC64(e.crc, e.buf)
+	}
 	_, e.err = e.w.Write(e.buf)
 	e.n += int64(len(e.buf))
 	e.buf = e.buf[:0]
 	return e.err
+}
+
+// release hands the compressor's table back to the pool once the encoder is done.
+func (e *Encoder) release() {
+	if e.lz != nil {
+		lzfPool.Put(e.lz)
+		e.lz = nil
+	}
 }
 
 // CRC returns the checksum of everything written so far.
@@ -81,7 +94,9 @@ func (e *Encoder) Raw(b []byte) {
 	if len(b) > 32<<10 {
 		_ = e.Flush()
 		if e.err == nil {
-			e.crc = CRC64(e.crc, b)
+			if !e.noCRC {
+				e.crc = CRC64(e.crc, b)
+			}
 			_, e.err = e.w.Write(b)
 			e.n += int64(len(b))
 		}
@@ -123,7 +138,10 @@ func (e *Encoder) String(s []byte) {
 		}
 	}
 	if e.compress && len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		if e.lz == nil {
+			e.lz = lzfPool.Get().(*lzfCompressor)
+		}
+		if c := e.lz.compress(s, len(s)-4); c != nil {
 			e.buf = append(e.buf, lenEnc<<6|encLZF)
 			e.Len(uint64(len(c)))
 			e.Len(uint64(len(s)))
@@ -292,7 +310,11 @@ func (d *Decoder) Length(what string) (uint64, error) {
 }
 
 // String reads a string in any of its encodings, returning its bytes.
-func (d *Decoder) String() ([]byte, error) {
+func (d *Decoder) String() ([]byte, error) { return d.appendString(nil) }
+
+// appendString reads a string in any of its encodings and appends its bytes to dst;
+// with a nil dst the result is allocated to the string's exact size.
+func (d *Decoder) appendString(dst []byte) ([]byte, error) {
 	start := d.off
 	n, enc, err := d.Len()
 	if err != nil {
@@ -302,8 +324,16 @@ func (d *Decoder) String() ([]byte, error) {
 		if n > d.MaxAlloc {
 			return nil, d.corrupt(start, "string length %d exceeds the limit", n)
 		}
-		b := make([]byte, n)
-		return b, d.Full(b, "string data")
+		var b []byte
+		if dst == nil {
+			dst = make([]byte, n)
+			b = dst
+		} else {
+			dst = slices.Grow(dst, int(n))
+			b = dst[len(dst) : len(dst)+int(n)]
+			dst = dst[:len(dst)+int(n)]
+		}
+		return dst, d.Full(b, "string data")
 	}
 	switch n {
 	case encInt8, encInt16, encInt32:
@@ -321,7 +351,7 @@ func (d *Decoder) String() ([]byte, error) {
 		default:
 			v = int64(int32(binary.LittleEndian.Uint32(t[:])))
 		}
-		return strconv.AppendInt(nil, v, 10), nil
+		return strconv.AppendInt(dst, v, 10), nil
 	case encLZF:
 		clen, err := d.Length("the compressed length")
 		if err != nil {
@@ -342,7 +372,10 @@ func (d *Decoder) String() ([]byte, error) {
 		if err != nil {
 			return nil, d.corrupt(start, "%v", err)
 		}
-		return out, nil
+		if dst == nil {
+			return out, nil
+		}
+		return append(dst, out...), nil
 	}
 	return nil, d.corrupt(start, "unknown string encoding %d", n)
 }

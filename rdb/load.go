@@ -32,7 +32,18 @@ type loader struct {
 	now   int64
 	stats LoadStats
 	db    int
+	// fresh carries the eviction hint of a value with none in the file (it looks just
+	// created), worked out once per freshEvery keys rather than with a clock read per
+	// key.
+	fresh     engine.Object
+	freshKeys int
 }
+
+const freshEvery = 1 << 16
+
+// reusesEntries: Key keeps only the value's slices (FromValue takes them over) and
+// the dictionary copies the key.
+func (l *loader) reusesEntries() {}
 
 func (l *loader) Header(int) error      { return nil }
 func (l *loader) SelectDB(db int) error { l.db = db; return nil }
@@ -84,13 +95,21 @@ func (l *loader) Key(en *Entry) error {
 	}
 	// Without hints a loaded value looks just created: idle 0, LFU's initial count.
 	idle, freq := en.Meta.IdleSecs, en.Meta.Freq
-	if idle < 0 {
-		idle = 0
+	if idle < 0 && freq < 0 {
+		if l.freshKeys%freshEvery == 0 {
+			l.e.SetEvictionHint(&l.fresh, 0, 5)
+		}
+		l.freshKeys++
+		o.LRU = l.fresh.LRU
+	} else {
+		if idle < 0 {
+			idle = 0
+		}
+		if freq < 0 {
+			freq = 5
+		}
+		l.e.SetEvictionHint(&o, idle, freq)
 	}
-	if freq < 0 {
-		freq = 5
-	}
-	l.e.SetEvictionHint(&o, idle, freq)
 	if !db.Put(en.Key, o, en.Meta.ExpireMs) && !l.o.Merge {
 		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
 	}

@@ -3,6 +3,8 @@ package rdb
 import (
 	"errors"
 	"fmt"
+	"math"
+	"sync"
 )
 
 // LZF is the compression Redis applies to strings in RDB files (rdbcompression). The
@@ -17,14 +19,38 @@ const (
 	lzfHashSize = 1 << lzfHashLog
 )
 
-// lzfCompress compresses in into out's spare capacity and returns the compressed bytes,
+// lzfCompressor keeps the compressor's hash table between calls. Zeroing a fresh
+// 64 KB table for every string cost far more than compressing the 21-100 byte values
+// most keys hold, so instead each call offsets the positions it stores by base, and an
+// entry below base is a leftover from an earlier call: treated as empty. The output
+// is what a freshly zeroed table would give. Redis's lzf_compress gets the same effect
+// by not initializing its table and bounds-checking each reference.
+type lzfCompressor struct {
+	table [lzfHashSize]uint32 // base + position + 1 of the last occurrence of each 3-byte hash
+	base  uint32
+	out   []byte
+}
+
+var lzfPool = sync.Pool{New: func() any { return new(lzfCompressor) }}
+
+// compress compresses in and returns the compressed bytes, valid until the next call,
 // or nil when the result would not fit in limit bytes (not worth compressing).
-func lzfCompress(in []byte, limit int) []byte {
-	if len(in) < 4 || limit <= 0 {
+func (z *lzfCompressor) compress(in []byte, limit int) []byte {
+	if len(in) < 4 || limit <= 0 || len(in) > math.MaxUint32/2 {
 		return nil
 	}
-	var table [lzfHashSize]int32 // position+1 of the last occurrence of each 3-byte hash
-	out := make([]byte, 0, limit)
+	if uint64(z.base)+uint64(len(in))+1 > math.MaxUint32 {
+		z.table = [lzfHashSize]uint32{}
+		z.base = 0
+	}
+	base := z.base
+	// Whatever this call stores lies above the new base for the next call.
+	z.base += uint32(len(in)) + 1
+	table := &z.table
+	if cap(z.out) < limit {
+		z.out = make([]byte, 0, max(limit, 256))
+	}
+	out := z.out[:0]
 	litStart := len(out)
 	out = append(out, 0) // literal run length placeholder
 	lit := 0
@@ -48,8 +74,11 @@ func lzfCompress(in []byte, limit int) []byte {
 	i := 0
 	for i+2 < len(in) {
 		h := (uint32(in[i])<<16 | uint32(in[i+1])<<8 | uint32(in[i+2])) * 2654435761 >> (32 - lzfHashLog)
-		ref := int(table[h]) - 1
-		table[h] = int32(i + 1)
+		ref := -1
+		if v := table[h]; v > base {
+			ref = int(v-base) - 1
+		}
+		table[h] = base + uint32(i) + 1
 		off := i - ref - 1
 		if ref >= 0 && off < lzfMaxOff && in[ref] == in[i] && in[ref+1] == in[i+1] && in[ref+2] == in[i+2] {
 			maxLen := min(len(in)-i, lzfMaxRef)
@@ -75,7 +104,7 @@ func lzfCompress(in []byte, limit int) []byte {
 			out = append(out, byte(off))
 			for k := i + 1; k < i+n && k+2 < len(in); k++ {
 				hk := (uint32(in[k])<<16 | uint32(in[k+1])<<8 | uint32(in[k+2])) * 2654435761 >> (32 - lzfHashLog)
-				table[hk] = int32(k + 1)
+				table[hk] = base + uint32(k) + 1
 			}
 			i += n
 			lit = 0
@@ -101,6 +130,7 @@ func lzfCompress(in []byte, limit int) []byte {
 	} else {
 		out[litStart] = byte(lit - 1)
 	}
+	z.out = out
 	return out
 }
 

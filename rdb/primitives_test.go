@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -103,6 +104,7 @@ func TestLZFMatchesRedis(t *testing.T) {
 
 func TestLZFRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	z := new(lzfCompressor)
 	for i := 0; i < 2000; i++ {
 		n := r.IntN(3000) + 5
 		in := make([]byte, n)
@@ -114,7 +116,7 @@ func TestLZFRoundTrip(t *testing.T) {
 				in[j] = byte(r.IntN(alpha))
 			}
 		}
-		c := lzfCompress(in, len(in)-4)
+		c := z.compress(in, len(in)-4)
 		if c == nil {
 			continue
 		}
@@ -186,4 +188,30 @@ func FuzzPacked(f *testing.F) {
 			_, _ = lzfDecompress(b[1:], int(b[0])*4)
 		}
 	})
+}
+
+// TestLZFReusedTable checks that a compressor reused across strings, including across
+// the wrap of its position offset, compresses each exactly as a fresh one would.
+func TestLZFReusedTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	z := new(lzfCompressor)
+	for i := 0; i < 500; i++ {
+		if i == 250 {
+			z.base = math.MaxUint32 - 100 // the next few calls cross the wrap
+		}
+		n := r.IntN(400) + 4
+		in := make([]byte, n)
+		for j := range in {
+			if j > 3 && r.IntN(2) == 0 {
+				in[j] = in[j-r.IntN(4)-1]
+			} else {
+				in[j] = byte('a' + r.IntN(4))
+			}
+		}
+		got := append([]byte(nil), z.compress(in, n-4)...)
+		want := new(lzfCompressor).compress(in, n-4)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("string %d: reused table gave %x, fresh %x", i, got, want)
+		}
+	}
 }

@@ -32,6 +32,13 @@ type Handler interface {
 	Key(e *Entry) error
 }
 
+// entryReuser is a Handler that keeps nothing of an Entry but its Value's contents
+// past Key: the reader then hands it the same Entry, and a reused key buffer, for
+// every key, saving two allocations per key.
+type entryReuser interface {
+	reusesEntries()
+}
+
 // ErrChecksum means the trailer does not match the file's content.
 var ErrChecksum = errors.New("checksum mismatch")
 
@@ -65,6 +72,10 @@ func (d *Decoder) readFile(h Handler) error {
 	db := 0
 	meta := NoMeta
 	keyStart := int64(-1)
+	var reused *Entry
+	if _, ok := h.(entryReuser); ok {
+		reused = &Entry{}
+	}
 	for {
 		opOff := d.off
 		op, err := d.Byte("an opcode or value type")
@@ -172,11 +183,21 @@ func (d *Decoder) readFile(h Handler) error {
 			if !isValueType(op) {
 				return d.corrupt(opOff, "unknown opcode or value type %d", op)
 			}
-			key, err := d.String()
-			if err != nil {
-				return err
+			var e *Entry
+			if reused != nil {
+				key, err := d.appendString(reused.Key[:0])
+				if err != nil {
+					return err
+				}
+				e = reused
+				*e = Entry{DB: db, Key: key, Meta: meta, RDBType: op, Offset: keyStart}
+			} else {
+				key, err := d.String()
+				if err != nil {
+					return err
+				}
+				e = &Entry{DB: db, Key: key, Meta: meta, RDBType: op, Offset: keyStart}
 			}
-			e := &Entry{DB: db, Key: key, Meta: meta, RDBType: op, Offset: keyStart}
 			if err := d.readValue(op, &e.Value); err != nil {
 				return err
 			}
@@ -420,6 +441,7 @@ func DumpPayload(v *Value) []byte {
 	w.e.Raw([]byte{Version, 0})
 	crc := w.e.CRC()
 	_ = w.e.Flush()
+	w.e.release()
 	return binary.LittleEndian.AppendUint64(buf.b, crc)
 }
 

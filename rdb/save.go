@@ -48,6 +48,9 @@ type snapWriter struct {
 	sizes [][2]int
 	db    int
 	err   error
+	// q, when set, receives emissions instead of w (a background snapshot): see
+	// emitQueue.
+	q *emitQueue
 }
 
 func newSnapWriter(out io.Writer, o SaveOptions, now time.Time) *snapWriter {
@@ -85,6 +88,12 @@ func (s *snapWriter) functions(e *engine.Engine) {
 }
 
 func (s *snapWriter) emit(db int, key []byte, o *engine.Object, expireAt int64) {
+	if s.q != nil {
+		if err := s.q.add(db, key, o, expireAt); err != nil && s.err == nil {
+			s.err = err
+		}
+		return
+	}
 	v, err := ToValue(o)
 	if err != nil {
 		if s.err == nil {
@@ -92,17 +101,95 @@ func (s *snapWriter) emit(db int, key []byte, o *engine.Object, expireAt int64) 
 		}
 		return
 	}
-	if db != s.db {
-		s.db = db
-		var sz [2]int
-		if db < len(s.sizes) {
-			sz = s.sizes[db]
-		}
-		s.w.SelectDB(db, uint64(sz[0]), uint64(sz[1]))
-	}
+	s.selectDB(db)
 	m := NoMeta
 	m.ExpireMs = expireAt
 	s.w.Key(key, &v, m)
+}
+
+func (s *snapWriter) selectDB(db int) {
+	if db == s.db {
+		return
+	}
+	s.db = db
+	var sz [2]int
+	if db < len(s.sizes) {
+		sz = s.sizes[db]
+	}
+	s.w.SelectDB(db, uint64(sz[0]), uint64(sz[1]))
+}
+
+// emitQueue holds a background snapshot's emissions from the moment they are made,
+// with the engine lock held, until the writer encodes them with the lock released.
+// A string, most keys, is queued as a copy of its name and bytes: copying is all that
+// is left under the lock, and the LZF attempt, the checksum and the length encodings
+// run while clients do. The copy is needed as a value already emitted is no longer
+// protected by copy-on-write, so it may change in place right after the lock is
+// released. Other types, whose structures cannot be copied as cheaply, are encoded
+// under the lock into the queue as finished records.
+type emitQueue struct {
+	arena []byte // the queued names, string values and finished records
+	items []queued
+	enc   *Writer // encodes finished records into arena
+	buf   writeBuffer
+}
+
+type queued struct {
+	db       int
+	expireAt int64
+	// arena[start:mid] is the name and arena[mid:end] the value of a string, or
+	// arena[start:end] is a finished record when record is set.
+	start, mid, end int
+	record          bool
+}
+
+func newEmitQueue(o SaveOptions) *emitQueue {
+	q := &emitQueue{}
+	q.enc = &Writer{e: NewEncoder(&q.buf, o.Compress), ListNodeBytes: 8 << 10}
+	q.enc.e.noCRC = true
+	return q
+}
+
+// add queues one emission. Lock held.
+func (q *emitQueue) add(db int, key []byte, o *engine.Object, expireAt int64) error {
+	it := queued{db: db, expireAt: expireAt, start: len(q.arena)}
+	if o.Type == engine.TypeString {
+		q.arena = append(q.arena, key...)
+		it.mid = len(q.arena)
+		q.arena = o.AppendBytes(q.arena)
+	} else {
+		v, err := ToValue(o)
+		if err != nil {
+			return err
+		}
+		m := NoMeta
+		m.ExpireMs = expireAt
+		q.buf.b = q.arena
+		q.enc.Key(key, &v, m)
+		_ = q.enc.Flush()
+		q.arena = q.buf.b
+		q.buf.b = nil
+		it.record = true
+	}
+	it.end = len(q.arena)
+	q.items = append(q.items, it)
+	return nil
+}
+
+// drainTo encodes the queued emissions into s's writer, in the order they were made,
+// and empties the queue. Lock not needed: the queue has been taken from the snapshot.
+func (q *emitQueue) drainTo(s *snapWriter) {
+	for _, it := range q.items {
+		s.selectDB(it.db)
+		if it.record {
+			s.w.e.Raw(q.arena[it.start:it.end])
+			continue
+		}
+		m := NoMeta
+		m.ExpireMs = it.expireAt
+		s.w.stringKey(q.arena[it.start:it.mid], q.arena[it.mid:it.end], m)
+	}
+	q.arena, q.items = q.arena[:0], q.items[:0]
 }
 
 // SaveLocked writes a whole RDB file of e's keyspace to out with the engine lock held
@@ -118,8 +205,7 @@ func SaveLocked(e *engine.Engine, out io.Writer, o SaveOptions) (SaveStats, erro
 	if o.AtStart != nil {
 		o.AtStart()
 	}
-	for !snap.Step(1 << 30) {
-	}
+	snap.Finish()
 	if sw.err != nil {
 		return SaveStats{}, sw.err
 	}
@@ -140,6 +226,8 @@ type Stream struct {
 	sw      *snapWriter
 	snap    *engine.Snapshot
 	pending writeBuffer
+	// spare is the queue WriteTo drains while the snapshot fills sw.q.
+	spare *emitQueue
 }
 
 // StartStream takes a snapshot of e now. Lock held. Exactly one of WriteTo or Abort
@@ -150,6 +238,7 @@ func StartStream(e *engine.Engine, o SaveOptions) (*Stream, error) {
 	}
 	s := &Stream{e: e, o: o}
 	s.sw = newSnapWriter(&s.pending, o, time.UnixMilli(e.NowMs()))
+	s.sw.q, s.spare = newEmitQueue(o), newEmitQueue(o)
 	snap, err := e.StartSnapshot(s.sw.emit)
 	if err != nil {
 		return nil, err
@@ -187,7 +276,6 @@ func (s *Stream) Abort() { s.snap.Abort() }
 func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) {
 	e, sw, snap := s.e, s.sw, s.snap
 	var written int64
-	var spare []byte
 	for {
 		e.Lock()
 		done := snap.Step(s.o.SliceKeys)
@@ -195,9 +283,10 @@ func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) 
 		if cancelled || sw.err != nil {
 			snap.Abort()
 		}
-		_ = sw.w.Flush()
-		chunk := s.pending.b
-		s.pending.b = spare[:0]
+		err := sw.err
+		// Take what this slice and any copy-on-write since the last one queued.
+		q := sw.q
+		sw.q, s.spare = s.spare, q
 		keys := snap.Emitted
 		e.Unlock()
 		// Let clients waiting for the lock in before the next slice: Go's mutex would
@@ -206,35 +295,50 @@ func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) 
 		if cancelled {
 			return SaveStats{}, ctx.Err()
 		}
-		if sw.err != nil {
-			return SaveStats{}, sw.err
+		if err != nil {
+			return SaveStats{}, err
 		}
-		if len(chunk) > 0 {
-			if _, err := out.Write(chunk); err != nil {
-				e.Lock()
-				snap.Abort()
-				e.Unlock()
-				return SaveStats{}, err
-			}
-			written += int64(len(chunk))
-		}
-		spare = chunk
-		if s.o.Progress != nil {
-			s.o.Progress(written, keys)
-		}
+		q.drainTo(sw)
 		if done {
 			break
 		}
+		if len(s.pending.b) >= 64<<10 {
+			_ = sw.w.Flush()
+			if err := s.writeOut(out, &written); err != nil {
+				return SaveStats{}, err
+			}
+		}
+		if s.o.Progress != nil {
+			s.o.Progress(written+int64(len(s.pending.b)), keys)
+		}
 	}
-	// The walk is over: nothing emits any more, so the writer is ours alone.
+	// The walk is over: nothing emits any more.
 	if err := sw.w.Close(); err != nil {
 		return SaveStats{}, err
 	}
-	if _, err := out.Write(s.pending.b); err != nil {
+	if err := s.writeOut(out, &written); err != nil {
 		return SaveStats{}, err
 	}
-	written += int64(len(s.pending.b))
+	if s.o.Progress != nil {
+		s.o.Progress(written, snap.Emitted)
+	}
 	return SaveStats{Keys: snap.Emitted, Bytes: written, Start: snap.Start}, nil
+}
+
+// writeOut hands the encoded bytes to out, aborting the snapshot if out fails.
+func (s *Stream) writeOut(out io.Writer, written *int64) error {
+	if len(s.pending.b) == 0 {
+		return nil
+	}
+	if _, err := out.Write(s.pending.b); err != nil {
+		s.e.Lock()
+		s.snap.Abort()
+		s.e.Unlock()
+		return err
+	}
+	*written += int64(len(s.pending.b))
+	s.pending.b = s.pending.b[:0]
+	return nil
 }
 
 // Snapshot streams a point-in-time RDB file of e's keyspace to out while clients keep

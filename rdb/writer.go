@@ -81,6 +81,17 @@ func (w *Writer) Key(key []byte, v *Value, m KeyMeta) {
 	w.writeValue(key, v)
 }
 
+// stringKey is Key for a string value given as its bytes.
+func (w *Writer) stringKey(key, val []byte, m KeyMeta) {
+	if m.ExpireMs >= 0 {
+		w.e.Byte(opExpireTimeMs)
+		w.e.Uint64LE(uint64(m.ExpireMs))
+	}
+	w.e.Byte(TypeString)
+	w.e.String(key)
+	w.e.String(val)
+}
+
 // writeValue writes type, key and value in the encoding Redis 7.0 would choose for an
 // object encoded as v.Encoding.
 func (w *Writer) writeValue(key []byte, v *Value) { w.value(key, v, true) }
@@ -209,6 +220,7 @@ func (w *Writer) Close() error {
 	var t [8]byte
 	binary.LittleEndian.PutUint64(t[:], crc)
 	w.e.Raw(t[:])
+	w.e.release()
 	return w.e.Flush()
 }
 

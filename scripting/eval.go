@@ -95,6 +95,7 @@ func parseNumKeys(c *engine.Ctx, badMsg string) (int, bool) {
 }
 
 func (s *Scripting) eval(c *engine.Ctx, bySha, ro bool) {
+	c.FeedMonitors()
 	if bySha && len(c.Args[1]) != 40 {
 		c.Error(errNoScript)
 		return

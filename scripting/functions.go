@@ -695,6 +695,7 @@ func (s *Scripting) cmdFunctionHelp(c *engine.Ctx) {
 }
 
 func (s *Scripting) fcall(c *engine.Ctx, ro bool) {
+	c.FeedMonitors()
 	f := s.libs.funcs[strings.ToLower(string(c.Args[1]))]
 	if f == nil {
 		c.Error("ERR Function not found")

@@ -43,6 +43,7 @@ func New(e *engine.Engine, log *slog.Logger) *Scripting {
 	s := &Scripting{e: e, log: log, libs: newLibraries(), scripts: map[string]*script{}}
 	s.sw = resp.NewWriter()
 	s.sctx = e.NewCtx(s.sw, nil)
+	s.sctx.Script = true
 	s.rand.seed(0)
 	// Redis seeds its lrand48 with the C library's default state, not with 0.
 	s.rand.x = 0x1234ABCD330E

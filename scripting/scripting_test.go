@@ -343,6 +343,59 @@ func TestScriptKill(t *testing.T) {
 	})
 }
 
+// TestMultiDuringBusyScript: MULTI is answered while a script keeps the engine
+// busy, the commands queued then get BUSY, and EXEC after the kill aborts the
+// whole transaction, as in Redis's unit/multi "MULTI and script timeout".
+func TestMultiDuringBusyScript(t *testing.T) {
+	s := kvtest.Start(t)
+	s.E.Lock()
+	s.E.Settings.BusyReplyThreshold = 10
+	s.E.Unlock()
+	admin := s.Raw(t)
+	admin.Do("SET", "xx", "1")
+	runner := s.Raw(t)
+	done := make(chan string, 1)
+	go func() {
+		v, err := runner.ReadErr()
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- show(v)
+	}()
+	script := "while true do end"
+	runner.Send("*3\r\n$4\r\nEVAL\r\n$" + fmt.Sprint(len(script)) + "\r\n" + script + "\r\n$1\r\n0\r\n")
+	waitBusy(t, admin)
+	tx := s.Raw(t)
+	for _, step := range [][2]string{
+		{"MULTI", "OK"},
+		{"MULTI", "(error) ERR MULTI calls can not be nested"},
+		{"INCR xx", "(error) BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."},
+	} {
+		if got := show(tx.Do(strings.Fields(step[0])...)); got != step[1] {
+			t.Fatalf("%s during the busy script: %s, want %s", step[0], got, step[1])
+		}
+	}
+	if got := show(admin.Do("SCRIPT", "KILL")); got != "OK" {
+		t.Fatalf("SCRIPT KILL: %s", got)
+	}
+	select {
+	case <-done:
+	case <-time.After(kvtest.Timeout):
+		t.Fatal("script not killed")
+	}
+	for _, step := range [][2]string{
+		{"INCR xx", "QUEUED"},
+		{"EXEC", "(error) EXECABORT Transaction discarded because of previous errors."},
+		{"GET xx", `"1"`},
+		{"PING asdf", `"asdf"`},
+	} {
+		if got := show(tx.Do(strings.Fields(step[0])...)); got != step[1] {
+			t.Fatalf("%s after the kill: %s, want %s", step[0], got, step[1])
+		}
+	}
+}
+
 // waitBusy polls until the engine answers BUSY.
 func waitBusy(t *testing.T, r *kvtest.Raw) {
 	t.Helper()

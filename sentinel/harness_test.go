@@ -23,13 +23,15 @@ import (
 	"kv/sentinel"
 )
 
-// redisProc is a redis-server we can kill -9, pause and restart on the same port.
+// redisProc is a data node (redis-server, or kv serve: see startData) we can
+// kill -9, pause and restart on the same port with the same dir.
 type redisProc struct {
 	t     testing.TB
 	port  int
 	dir   string
 	extra []string
 	cmd   *exec.Cmd
+	impl  dataImpl
 }
 
 func startRedis(t testing.TB, port int, extra ...string) *redisProc {
@@ -46,11 +48,17 @@ func (p *redisProc) start() {
 	p.t.Helper()
 	args := append([]string{"--port", strconv.Itoa(p.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", p.dir, "--daemonize", "no", "--logfile", filepath.Join(p.dir, "log")}, p.extra...)
-	p.cmd = exec.Command(redistest.Bin(p.t, "redis-server"), args...)
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatalf("start redis-server: %v", err)
+	var bin string
+	if p.impl == implKV {
+		bin, args = kvBin(p.t), kvServeArgs(p.port, p.dir, p.extra)
+	} else {
+		bin = redistest.Bin(p.t, "redis-server")
 	}
-	waitFor(p.t, 10*time.Second, "redis-server on "+p.addr(), func() bool {
+	p.cmd = exec.Command(bin, args...)
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatalf("start %s: %v", p.impl, err)
+	}
+	waitFor(p.t, 10*time.Second, p.impl.String()+" on "+p.addr(), func() bool {
 		v, err := do(p.addr(), "PING")
 		return err == nil && string(v.Str) == "PONG"
 	})
@@ -198,6 +206,13 @@ func startRedisSentinel(t testing.TB, dir, masterAddr string, quorum, downAfter 
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(sp)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(filepath.Join(dir, "log")); err == nil {
+				t.Logf("log of redis-sentinel %s:\n%s", addr, tail(b, 60))
+			}
+		}
+	})
 	stop := func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

@@ -22,17 +22,35 @@ func (c *conn) serveBusy(args [][]byte) bool {
 	case c.authRequired() && cmd.Flags&engine.FlagNoAuth == 0:
 		c.w.Error(engine.ErrNoAuth)
 	case e.BusyHandler() != nil && e.BusyHandler()(args, c.w):
+	case cmd.Name == "multi" && len(args) == 1:
+		// MULTI only flags this connection, so it is answered at once, as Redis
+		// does; waiting for the lock would leave the client hanging behind the
+		// script, and every command it then queues gets BUSY and aborts the EXEC.
+		if c.multi != nil {
+			c.w.Error("ERR MULTI calls can not be nested")
+		} else {
+			c.multi = &multiState{}
+			c.w.OK()
+		}
 	case cmd.Flags&engine.FlagAllowBusy != 0 && !(c.multi != nil && !runsInsideMulti(cmd)):
 		return false
 	default:
+		msg := engine.ErrBusyFunction
 		if kind == engine.BusyEval {
-			c.w.Error(engine.ErrBusyEval)
-		} else {
-			c.w.Error(engine.ErrBusyFunction)
+			msg = engine.ErrBusyEval
 		}
-		if c.multi != nil {
+		switch {
+		case c.multi != nil && cmd.Name == "exec":
+			// A refused EXEC ends the transaction with the reason inside EXECABORT,
+			// as Redis's execCommandAbort. The watched keys live in the engine, so
+			// they are released the next time this connection holds the lock.
+			c.multi = nil
+			c.unwatchPending = true
+			msg = "EXECABORT Transaction discarded because of: " + msg
+		case c.multi != nil:
 			c.multi.aborted = true
 		}
+		c.w.Error(msg)
 	}
 	c.commit()
 	return true

@@ -82,6 +82,10 @@ func (s *Server) configSet(c *engine.Ctx) {
 	pairs := make([][2]string, 0, (len(c.Args)-2)/2)
 	for i := 2; i < len(c.Args); i += 2 {
 		pairs = append(pairs, [2]string{string(c.Args[i]), string(c.Args[i+1])})
+		// Redacted even when the change fails, so a typo never logs a password.
+		if s.cfg.Sensitive(string(c.Args[i])) {
+			c.Redact(i + 1)
+		}
 	}
 	var err error
 	if isLocal(connOf(c).addr) {

@@ -100,7 +100,7 @@ func (s *Server) feedMonitors(c *engine.Ctx, cn *conn) {
 	b = append(b, us...)
 	b = append(b, " ["...)
 	b = strconv.AppendInt(b, int64(c.DB.ID), 10)
-	if cn == nil {
+	if cn == nil || c.Script {
 		b = append(b, " lua] "...)
 	} else {
 		b = append(b, ' ')

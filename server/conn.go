@@ -53,10 +53,13 @@ type conn struct {
 	replyMode replyMode
 	flags     connFlags
 	watch     engine.WatchSet
-	multi     *multiState
-	subs      connSubs     // pub/sub subscriptions (pubsub.go)
-	pushW     *resp.Writer // pushes written by other goroutines, moved to out at once
-	ownPushW  *resp.Writer // pushes to this connection while its replies are off (pushWriter)
+	// unwatchPending: a transaction ended while a busy script held the lock; its
+	// watched keys are released at this connection's next turn with the lock.
+	unwatchPending bool
+	multi          *multiState
+	subs           connSubs     // pub/sub subscriptions (pubsub.go)
+	pushW          *resp.Writer // pushes written by other goroutines, moved to out at once
+	ownPushW       *resp.Writer // pushes to this connection while its replies are off (pushWriter)
 	// idleExempt is set at the end of each batch: pub/sub and MONITOR clients are not
 	// closed by the idle timeout. Read only by the connection's own goroutine.
 	idleExempt bool
@@ -181,6 +184,10 @@ func (c *conn) serve() {
 			e.Lock()
 		}
 		c.s.current = c
+		if c.unwatchPending {
+			c.unwatchPending = false
+			e.Unwatch(&c.watch)
+		}
 		if e.Settings.Maxmemory > 0 {
 			e.RefreshMemory()
 		}

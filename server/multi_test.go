@@ -186,9 +186,19 @@ func TestWatchExpiry(t *testing.T) {
 		return r.Do("EXEC").String()
 	}
 	r := s.Raw(t)
-	r.Do("SET", "k", "v", "PX", "30")
-	r.Do("WATCH", "k")
-	time.Sleep(60 * time.Millisecond)
+	// The key must still be alive when WATCH runs; on a loaded machine the
+	// client can be slower than a short TTL, so the check is repeated then.
+	watchedAlive := false
+	for attempt := 0; attempt < 5 && !watchedAlive; attempt++ {
+		r.Do("UNWATCH")
+		r.Do("SET", "k", "v", "PX", "200")
+		r.Do("WATCH", "k")
+		watchedAlive = r.Do("PTTL", "k").Int > 0
+	}
+	if !watchedAlive {
+		t.Fatal("could not WATCH the key before it expired")
+	}
+	time.Sleep(300 * time.Millisecond)
 	if got := exec(r); got != "(nil)" {
 		t.Errorf("watched key expired: EXEC = %q, want (nil)", got)
 	}

@@ -634,15 +634,22 @@ func (s *Server) replRefuses(c *conn, cmd *engine.Command) string {
 	}
 	r := &s.repl
 	isWrite := cmd.Flags&engine.FlagWrite != 0
+	denyStale := cmd.Flags&engine.FlagStale == 0
 	if cmd.Name == "exec" && c.multi != nil {
+		// EXEC answers for what it queued: a write or a command a stale replica
+		// refuses makes the whole transaction so (Redis's mstate.cmd_flags and
+		// cmd_inv_flags), since the state may have changed after queuing.
 		for _, q := range c.multi.queued {
 			if q.cmd.Flags&engine.FlagWrite != 0 {
 				isWrite = true
 			}
+			if q.cmd.Flags&engine.FlagStale == 0 {
+				denyStale = true
+			}
 		}
 	}
 	if r.masterHost != "" {
-		if !s.linkUp() && !s.cfg.ReplicaServeStaleData.Get() && cmd.Flags&engine.FlagStale == 0 {
+		if !s.linkUp() && !s.cfg.ReplicaServeStaleData.Get() && denyStale {
 			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
 		if isWrite && s.cfg.ReplicaReadOnly.Get() {

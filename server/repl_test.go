@@ -503,6 +503,17 @@ func TestReplicationStaleData(t *testing.T) {
 	if err := r.c.Set(ctx, "a", 1, 0).Err(); err != nil {
 		t.Fatalf("write after promotion: %v", err)
 	}
+	// A transaction queued while the link was fine is refused whole at EXEC once
+	// the replica went stale, as Redis (unit/multi "stale replica state change").
+	tx := (&kvtest.Server{Addr: r.addr}).Raw(t)
+	tx.Do("MULTI")
+	tx.Do("GET", "a")
+	mustDo(t, r, "REPLICAOF", "127.0.0.1", "1")
+	want := "(error) EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	if got := tx.Do("EXEC").String(); got != want {
+		t.Fatalf("EXEC of a GET on a stale replica: %s", got)
+	}
+	mustDo(t, r, "REPLICAOF", "NO", "ONE")
 }
 
 func TestReplicationFailover(t *testing.T) {

@@ -49,6 +49,7 @@ type Server struct {
 	connsMu   sync.Mutex
 	conns     map[int64]*conn
 	listeners []net.Listener
+	retired   map[net.Listener]bool // stopped before their Serve began; connsMu
 
 	closing   atomic.Bool
 	wg        sync.WaitGroup
@@ -186,6 +187,12 @@ func New(opts Options) (*Server, error) {
 	}
 	s.initTLS()
 	s.e.SetExecHook(s.afterExec)
+	s.e.SetMonitorHook(func(c *engine.Ctx) {
+		if len(s.monitors) > 0 {
+			cn, _ := c.Client.(*conn)
+			s.feedMonitors(c, cn)
+		}
+	})
 	s.persist.lastSave = s.start.Unix()
 	s.persist.lastStatusOK = true
 	s.persist.lastBgSecs = -1
@@ -219,6 +226,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return nil
 	}
+	if s.retired[ln] {
+		// StopListening ran before this Serve got going.
+		delete(s.retired, ln)
+		s.connsMu.Unlock()
+		return nil
+	}
 	s.listeners = append(s.listeners, ln)
 	s.connsMu.Unlock()
 	s.startCron()
@@ -226,7 +239,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.closing.Load() {
+			if s.closing.Load() || !s.serving(ln) {
 				return nil
 			}
 			var ne net.Error
@@ -240,6 +253,41 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		s.accept(nc)
 	}
+}
+
+// StopListening closes ln, one of the listeners Serve runs on, and makes that
+// Serve return nil: CONFIG SET port or bind moved the server elsewhere.
+// Connections accepted on it stay open, as in Redis.
+func (s *Server) StopListening(ln net.Listener) {
+	s.connsMu.Lock()
+	found := false
+	for i, l := range s.listeners {
+		if l == ln {
+			s.listeners = append(s.listeners[:i], s.listeners[i+1:]...)
+			found = true
+			break
+		}
+	}
+	if !found {
+		if s.retired == nil {
+			s.retired = make(map[net.Listener]bool)
+		}
+		s.retired[ln] = true
+	}
+	s.connsMu.Unlock()
+	ln.Close()
+}
+
+// serving reports whether ln is still one of the server's listeners.
+func (s *Server) serving(ln net.Listener) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	for _, l := range s.listeners {
+		if l == ln {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) accept(nc net.Conn) {

@@ -248,11 +248,15 @@ func TestMonitor(t *testing.T) {
 	cl.Do("CONFIG", "GET", "port") // admin: not shown
 	cl.Do("SELECT", "3")
 	cl.Do("PING")
+	// A script is shown before the commands it calls, which come from "lua".
+	cl.Do("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k")
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "ECHO" "a \\"b\\"\\n"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "SELECT" "3"$`),
 		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "PING"$`),
+		regexp.MustCompile(`^\d+\.\d{6} \[3 127\.0\.0\.1:\d+\] "EVAL" "return redis.call\('set', KEYS\[1\], 'v'\)" "1" "k"$`),
+		regexp.MustCompile(`^\d+\.\d{6} \[3 lua\] "set" "k" "v"$`),
 	}
 	for _, re := range want {
 		if got := mon.Read().String(); !re.MatchString(got) {
@@ -301,6 +305,28 @@ func TestSlowlog(t *testing.T) {
 	})
 	if got := r.Do("SLOWLOG", "GET").Elems[0].Elems[3].String(); got != "[DEBUG SLEEP 0.2]" {
 		t.Errorf("EXEC logged as %s", got)
+	}
+}
+
+// TestSlowlogRedactsPasswords: CONFIG SET of a password setting is logged with
+// the value hidden, also when the change is refused.
+func TestSlowlogRedactsPasswords(t *testing.T) {
+	s := kvtest.Start(t)
+	r := s.Raw(t)
+	steps(t, r, [][2]string{
+		{"CONFIG SET slowlog-log-slower-than 0", "OK"},
+		{"SLOWLOG RESET", "OK"},
+		{"CONFIG SET masterauth secret", "OK"},
+		{"CONFIG SET masteruser u1 maxmemory nonsense", "(error) ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
+		{"CONFIG SET slowlog-log-slower-than -1", "OK"},
+	})
+	got := r.Do("SLOWLOG", "GET")
+	want := []string{"[CONFIG SET masteruser (redacted) maxmemory nonsense]",
+		"[CONFIG SET masterauth (redacted)]", "[SLOWLOG RESET]"}
+	for i, w := range want {
+		if i >= len(got.Elems) || got.Elems[i].Elems[3].String() != w {
+			t.Fatalf("SLOWLOG GET = %s, entry %d want %s", got, i, w)
+		}
 	}
 }
 
