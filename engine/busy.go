@@ -7,21 +7,28 @@ import (
 )
 
 // A script that runs longer than busy-reply-threshold (lua-time-limit) makes the engine
-// "busy": it still holds the engine lock, and other clients are answered without it.
+// "busy": it still owns the engine, and other clients are answered without it.
+//
+// The engine lock is a sync.Mutex: waiters that arrive while it is held park in the
+// mutex, and the running goroutine can take it again without a hand-off through the
+// scheduler, which a channel-based lock forces on every release under contention.
+// A busy script lends the mutex out so those waiters wake up:
 //
 //   - The script's timer goroutine calls SetBusy once the threshold passes: the kind is
-//     stored atomically and the current busy channel is closed, waking every connection
-//     that is waiting for the lock in LockUnlessBusy.
-//   - A connection calls LockUnlessBusy before each batch. It returns false while the
-//     engine is busy; the connection then answers the command itself, without the lock:
-//     BusyHandler (installed by the scripting package) takes SCRIPT KILL, FUNCTION KILL
-//     and FUNCTION STATS; anything else gets a BUSY error.
-//   - The script's own goroutine calls ClearBusy, lock still held, before it releases
-//     the lock: a new busy channel is installed before the kind goes back to zero, so a
-//     waiter never misses the next busy period.
+//     stored atomically, then the mutex is unlocked on the script's behalf (a Go mutex
+//     is not tied to a goroutine). The script keeps running and keeps owning the
+//     engine's state; the mutex now only tells waiters to look at the kind.
+//   - A connection calls LockUnlessBusy before each batch. Whoever gets the mutex while
+//     the kind is set releases it at once: LockUnlessBusy returns false and the
+//     connection answers the command itself (BusyHandler, installed by the scripting
+//     package, takes SCRIPT KILL, FUNCTION KILL and FUNCTION STATS; anything else gets
+//     a BUSY error); Lock waits for the done channel and tries again.
+//   - The script's own goroutine calls ClearBusy before it releases the lock: it takes
+//     the mutex back (waiting only for a connection looking at the kind), clears the
+//     kind and closes done, and then owns the lock as if it had never been lent.
 //
-// The engine lock is a one-slot channel rather than a sync.Mutex so that a waiter can
-// stop waiting when the engine turns busy (select on the lock and the busy channel).
+// SetBusy cannot come after ClearBusy for the same script (the scripting package stops
+// the timer under its own mutex first), so the mutex is unlocked exactly once per lend.
 
 // BusyKind says what keeps the engine busy.
 type BusyKind int32
@@ -45,36 +52,38 @@ const (
 type BusyHandler func(args [][]byte, w *resp.Writer) bool
 
 type busyState struct {
-	kind    atomic.Int32
-	ch      atomic.Pointer[chan struct{}] // closed when the engine turns busy
+	kind atomic.Int32
+	// done is closed when the busy period ends. It is replaced by ClearBusy and read
+	// by Lock, both with the mutex held while the kind is set.
+	done    chan struct{}
 	handler BusyHandler
 }
 
-func (b *busyState) init() {
-	ch := make(chan struct{})
-	b.ch.Store(&ch)
-}
+func (b *busyState) init() { b.done = make(chan struct{}) }
 
 // Busy reports what keeps the engine busy; safe without the lock.
 func (e *Engine) Busy() BusyKind { return BusyKind(e.busy.kind.Load()) }
 
 // SetBusy marks the engine busy. It is called without the lock, by the goroutine that
-// times the running script; the caller guarantees ClearBusy has not run yet for it.
+// times the running script, while the script holds the lock; the caller guarantees
+// ClearBusy has not run yet for it.
 func (e *Engine) SetBusy(kind BusyKind) {
 	if e.busy.kind.Swap(int32(kind)) == int32(NotBusy) {
-		close(*e.busy.ch.Load())
+		e.mu.Unlock()
 	}
 }
 
-// ClearBusy ends a busy period. Called with the engine lock held by the script's
-// goroutine after its timer can no longer call SetBusy.
+// ClearBusy ends a busy period. Called by the script's goroutine, which owns the
+// engine lock, after its timer can no longer call SetBusy.
 func (e *Engine) ClearBusy() {
 	if e.busy.kind.Load() == int32(NotBusy) {
 		return
 	}
-	ch := make(chan struct{})
-	e.busy.ch.Store(&ch)
+	e.mu.Lock()
+	done := e.busy.done
+	e.busy.done = make(chan struct{})
 	e.busy.kind.Store(int32(NotBusy))
+	close(done)
 }
 
 // SetBusyHandler installs the lock-free handler for commands that a busy script allows.
@@ -87,23 +96,13 @@ func (e *Engine) BusyHandler() BusyHandler { return e.busy.handler }
 // LockUnlessBusy takes the engine lock and returns true, or returns false without it
 // as soon as the engine is busy (also while waiting for the lock).
 func (e *Engine) LockUnlessBusy() bool {
-	for {
-		if e.busy.kind.Load() != int32(NotBusy) {
-			return false
-		}
-		select {
-		case e.sem <- struct{}{}:
-			return true
-		default:
-		}
-		ch := *e.busy.ch.Load()
-		if e.busy.kind.Load() != int32(NotBusy) {
-			return false
-		}
-		select {
-		case e.sem <- struct{}{}:
-			return true
-		case <-ch:
-		}
+	if e.busy.kind.Load() != int32(NotBusy) {
+		return false
 	}
+	e.mu.Lock()
+	if e.busy.kind.Load() != int32(NotBusy) {
+		e.mu.Unlock()
+		return false
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"kv/resp"
@@ -66,17 +67,18 @@ type Stats struct {
 
 // Engine is the keyspace and the command table. See the package doc for its lock.
 type Engine struct {
-	// sem is the engine lock: a one-slot channel, full while held (see busy.go).
-	sem  chan struct{}
+	// mu is the engine lock (see busy.go for how a busy script lends it out).
+	mu   sync.Mutex
 	busy busyState
 
 	dbs      []*DB
 	commands *Table
 	clock    func() time.Time
 	// realClock is set when clock is time.Now, so Exec can take the command's time
-	// and its start for commandstats from one reading (a clock read costs ~100 ns on
-	// a virtual machine, a fair share of a pipelined GET).
+	// and its start for commandstats from one reading.
 	realClock bool
+	// execClock times commands with monotonic readings only (see execClock).
+	execClock execClock
 	Rand      *rand.Rand
 
 	propagator Propagator
@@ -146,7 +148,7 @@ func New(opts Options) *Engine {
 		e.dbs[i].e = e
 	}
 	e.watches.init()
-	e.sem = make(chan struct{}, 1)
+	e.execClock.init()
 	e.busy.init()
 	e.blocking.init()
 	e.mem.init()
@@ -155,11 +157,20 @@ func New(opts Options) *Engine {
 	return e
 }
 
-// Lock takes the engine lock.
-func (e *Engine) Lock() { e.sem <- struct{}{} }
+// Lock takes the engine lock, waiting out a busy script.
+func (e *Engine) Lock() {
+	e.mu.Lock()
+	for e.busy.kind.Load() != int32(NotBusy) {
+		// The mutex was lent out by SetBusy: the script still owns the engine.
+		done := e.busy.done
+		e.mu.Unlock()
+		<-done
+		e.mu.Lock()
+	}
+}
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { <-e.sem }
+func (e *Engine) Unlock() { e.mu.Unlock() }
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }
@@ -298,7 +309,7 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 // commandstats. Callers have checked arity, authentication and the like.
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
-	start := time.Now()
+	start := e.execClock.mono()
 	// Deferred calls run last-first: the command's propagation unit is delivered
 	// before clients blocked on keys it made ready are served, and each served client
 	// is a unit of its own, as Redis propagates after call() and then per client in
@@ -311,7 +322,7 @@ func (e *Engine) Exec(c *Ctx) {
 	case c.fixedNow != 0:
 		c.Now = c.fixedNow
 	case e.realClock:
-		c.Now = start.UnixMilli()
+		c.Now = e.execClock.wallMs(start)
 	default:
 		c.Now = e.NowMs()
 	}
@@ -332,7 +343,7 @@ func (e *Engine) Exec(c *Ctx) {
 	c.Blocked = false
 	before := c.W.Len()
 	cmd.Handler(c)
-	dur := time.Since(start)
+	dur := e.execClock.mono() - start
 	st := &cmd.Stats
 	st.Calls++
 	st.Usec += dur.Microseconds()
@@ -355,12 +366,43 @@ func (e *Engine) Exec(c *Ctx) {
 				e.propagator.Propagate(c.DB.ID, copyArgs(c.Args))
 			}
 		}
-	} else if c.replicasOnly && e.propagator != nil {
+	} else if c.replicasOnly && e.propagator != nil && e.unit.propagating() {
 		e.unit.propagateReplicas(c.DB.ID, copyArgs(c.Args))
 	}
 	if e.execHook != nil {
 		e.execHook(c, dur)
 	}
+}
+
+// execClock reads the time for Exec: a command's start and end from one monotonic
+// clock read each (time.Since on a monotonic reading), where time.Now reads the wall
+// clock as well. A command's Unix milliseconds are derived from the start reading and
+// a time.Now taken at most rebaseAfter earlier, so a step of the system clock reaches
+// commands within that. Engine lock held.
+type execClock struct {
+	origin time.Time     // fixed: readings are durations since it
+	wallNs int64         // Unix nanoseconds at monotonic reading wallAt
+	wallAt time.Duration // 0 before the first rebase
+}
+
+const rebaseAfter = 100 * time.Millisecond
+
+func (k *execClock) init() { k.origin = time.Now() }
+
+// mono is a monotonic reading; differences of two are durations.
+func (k *execClock) mono() time.Duration { return time.Since(k.origin) }
+
+// wallMs converts a reading to Unix milliseconds.
+func (k *execClock) wallMs(d time.Duration) int64 {
+	if k.wallAt == 0 || d-k.wallAt >= rebaseAfter || d < k.wallAt {
+		now := time.Now()
+		k.wallNs, k.wallAt = now.UnixNano(), now.Sub(k.origin)
+		if d < k.wallAt {
+			// d was read before now: take it as now rather than go back in time.
+			return k.wallNs / 1e6
+		}
+	}
+	return (k.wallNs + int64(d-k.wallAt)) / 1e6
 }
 
 // copyArgs detaches a command's arguments from the connection's read buffer, which

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -193,10 +194,13 @@ func (c *conn) serve() {
 		c.process(args)
 		for n := 1; !c.closeAfter && !c.ctx.Blocked; n++ {
 			if n%maxBatch == 0 {
-				// Let other clients in, then carry on with this pipeline.
+				// Let other clients in, then carry on with this pipeline. The engine
+				// lock is a mutex, which this goroutine would take straight back:
+				// yielding lets the waiter it just woke run first.
 				c.commit()
 				c.s.current = nil
 				e.Unlock()
+				runtime.Gosched()
 				e.Lock()
 				c.s.current = c
 			}

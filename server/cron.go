@@ -44,5 +44,6 @@ func (s *Server) cron(period time.Duration) {
 		s.replCron(time.Now(), tick)
 		s.e.Unlock()
 		s.aofTick()
+		paceGC(time.Now())
 	}
 }

@@ -415,13 +415,16 @@ func TestReplicationPromotedSiblingPartialResync(t *testing.T) {
 	m := startReplKV(t, "repl-diskless-sync-delay", "0", "repl-ping-replica-period", "3600")
 	r1 := startReplKV(t, "repl-diskless-sync-delay", "0")
 	r2 := startReplKV(t)
+	// The workload sets TTLs: the master's active expiry could propagate a DEL that
+	// reaches r2 but not r1 between the sync check and r1's promotion.
+	mustDo(t, m, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
 	r1.replicaOf(t, m)
 	r2.replicaOf(t, m)
 	runWorkload(t, m, 2, 300*time.Millisecond)
 	waitSynced(t, m, r1, r2)
 	oldID := m.info(t, "master_replid")
-	// r1 takes over and r2 follows it (the master sends no PINGs meanwhile, so both
-	// stopped at the same offset).
+	// r1 takes over and r2 follows it (the master sends no PINGs or expiry DELs
+	// meanwhile, so both stopped at the same offset).
 	mustDo(t, r1, "REPLICAOF", "NO", "ONE")
 	if got := r1.info(t, "master_replid2"); got != oldID {
 		t.Fatalf("promoted replica replid2 %s, want %s", got, oldID)

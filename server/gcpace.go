@@ -1,0 +1,92 @@
+package server
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// GC pacing for small heaps. Go collects when the heap reaches GOGC% over the live
+// data, with a 4 MB floor. A server with little live data and a steady stream of
+// replaced values (SET or HSET overwriting the same keys, what redis-benchmark does)
+// then collects dozens of times a second: each cycle's fixed cost (two stop-the-world
+// phases, stack scans of every connection goroutine, sweeping) is several percent of
+// the CPU, and each stop delays every client, which shows up in p99.
+//
+// While collections are frequent and the live heap is not growing (churn, not a load),
+// GOGC is raised so that up to gcHeadroom of garbage may gather over the live heap;
+// once collections have been rare for gcCalmAfter it goes back to the configured
+// value. The raise never applies while the live heap grows quickly, so loading data
+// keeps the configured GOGC's memory profile; with maxmemory the runtime's memory
+// limit (memory.go) still bounds the heap. The setting is process-wide; every
+// server's cron calls paceGC and the ticks are merged.
+
+const (
+	gcHeadroom  = 32 << 20        // most garbage let gather over the live heap
+	gcBusyRate  = 10              // collections a second that count as frequent
+	gcCalmAfter = 5 * time.Second // no collection for this long: back to the configured GOGC
+	gcPaceTick  = 100 * time.Millisecond
+)
+
+var gcPace struct {
+	mu       sync.Mutex
+	started  bool
+	base     int // the process's configured GOGC; negative: off, left alone
+	percent  int // what is set now
+	at       time.Time
+	cycles   uint64
+	live     uint64
+	lastSeen time.Time // when a collection was last observed
+}
+
+var gcPaceSamples = []metrics.Sample{
+	{Name: "/gc/cycles/total:gc-cycles"},
+	{Name: "/gc/heap/live:bytes"},
+}
+
+// paceGC adjusts GOGC for the collection rate since its last call (see above).
+func paceGC(now time.Time) {
+	p := &gcPace
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.started {
+		p.started = true
+		p.base = debug.SetGCPercent(100) // reads the configured value...
+		debug.SetGCPercent(p.base)       // ...and puts it back
+		p.percent = p.base
+		metrics.Read(gcPaceSamples)
+		p.cycles, p.live = gcPaceSamples[0].Value.Uint64(), gcPaceSamples[1].Value.Uint64()
+		p.at, p.lastSeen = now, now
+		return
+	}
+	elapsed := now.Sub(p.at)
+	if p.base < 0 || elapsed < gcPaceTick {
+		return
+	}
+	metrics.Read(gcPaceSamples)
+	cycles, live := gcPaceSamples[0].Value.Uint64(), gcPaceSamples[1].Value.Uint64()
+	n, prevLive := cycles-p.cycles, p.live
+	p.cycles, p.live, p.at = cycles, live, now
+	if n > 0 {
+		p.lastSeen = now
+	}
+	// The most GOGC may be for the live heap as it is now: re-applied every tick, so a
+	// heap that starts growing while GOGC is raised is brought back within a tick.
+	ceiling := p.base
+	if live > 0 {
+		ceiling = max(int(min(100*gcHeadroom/live, 1<<20)), p.base)
+	}
+	want := p.percent
+	switch {
+	case float64(n) >= gcBusyRate*elapsed.Seconds() && live <= prevLive+prevLive/4:
+		want = ceiling
+	case now.Sub(p.lastSeen) >= gcCalmAfter:
+		want = p.base
+	}
+	want = min(want, ceiling)
+	if want != p.percent {
+		debug.SetGCPercent(want)
+		p.percent = want
+	}
+}
