@@ -46,6 +46,9 @@ type Options struct {
 	OnPush func(resp.Value)
 	// TLS, when set, wraps the connection in TLS with this configuration.
 	TLS *tls.Config
+	// Dial, when set, opens the TCP connection instead of a net.Dialer (with
+	// DialTimeout applied to ctx); tests use it to simulate network partitions.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Conn is one connection to a server.
@@ -81,8 +84,16 @@ func Dial(ctx context.Context, opts Options) (*Conn, error) {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 5 * time.Second
 	}
-	d := net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 15 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", opts.Addr)
+	var nc net.Conn
+	var err error
+	if opts.Dial != nil {
+		dctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
+		nc, err = opts.Dial(dctx, "tcp", opts.Addr)
+		cancel()
+	} else {
+		d := net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 15 * time.Second}
+		nc, err = d.DialContext(ctx, "tcp", opts.Addr)
+	}
 	if err != nil {
 		return nil, err
 	}

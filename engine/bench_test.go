@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"strconv"
 	"syscall"
 	"testing"
@@ -26,6 +27,27 @@ func BenchmarkCore(b *testing.B) {
 		{"LPUSH", func(i int, keys [][]byte) [][]byte { return [][]byte{[]byte("LPUSH"), []byte("mylist"), val[:16]} }},
 		{"HSET", func(i int, keys [][]byte) [][]byte {
 			return [][]byte{[]byte("HSET"), []byte("myhash"), keys[i%len(keys)], []byte("xxx")}
+		}},
+		// The collection cases run the commands whose encodings the memory work
+		// shapes; each cycle of len(keys) commands starts with one that resets or
+		// seeds the collection.
+		{"ZADD10-new", func(i int, keys [][]byte) [][]byte {
+			return every(i, len(keys), benchArgs("FLUSHALL"), benchZadd10([]byte("z:"+strconv.Itoa(i))))
+		}},
+		{"ZADD1-update", func(i int, keys [][]byte) [][]byte {
+			return benchArgs("ZADD", "z", strconv.Itoa(i%50), "member:"+strconv.Itoa(i%10))
+		}},
+		{"RPUSH100", func(i int, keys [][]byte) [][]byte {
+			return every(i, 50, benchArgs("DEL", "l"), benchPush100("RPUSH"))
+		}},
+		{"LPUSH100", func(i int, keys [][]byte) [][]byte {
+			return every(i, 50, benchArgs("DEL", "l"), benchPush100("LPUSH"))
+		}},
+		{"LRANGE100", func(i int, keys [][]byte) [][]byte {
+			return every(i, len(keys), benchPush100("RPUSH"), benchArgs("LRANGE", "l", "0", "99"))
+		}},
+		{"ZRANGE10", func(i int, keys [][]byte) [][]byte {
+			return every(i, len(keys), benchZadd10([]byte("z")), benchArgs("ZRANGE", "z", "0", "-1", "WITHSCORES"))
 		}},
 	}
 	for _, c := range cases {
@@ -64,6 +86,40 @@ func BenchmarkCore(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// every returns first for every n-th command (i%n == 0) and rest otherwise.
+func every(i, n int, first, rest [][]byte) [][]byte {
+	if i%n == 0 {
+		return first
+	}
+	return rest
+}
+
+func benchArgs(args ...string) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = []byte(a)
+	}
+	return out
+}
+
+// benchZadd10 builds a 10-member sorted set, as kvcompare's RSS load does.
+func benchZadd10(key []byte) [][]byte {
+	args := [][]byte{[]byte("ZADD"), key}
+	for m := 0; m < 10; m++ {
+		args = append(args, []byte(strconv.Itoa(m*7)), []byte("member:"+strconv.Itoa(m)))
+	}
+	return args
+}
+
+// benchPush100 pushes 100 16-byte elements to "l", as kvcompare's list load does.
+func benchPush100(cmd string) [][]byte {
+	args := [][]byte{[]byte(cmd), []byte("l")}
+	for j := 0; j < 100; j++ {
+		args = append(args, []byte(fmt.Sprintf("element-%08d", j)))
+	}
+	return args
 }
 
 func cpuTime() time.Duration {

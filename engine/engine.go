@@ -29,6 +29,14 @@ type ReplicaPropagator interface {
 	PropagateReplicas(db int, args [][]byte)
 }
 
+// PropagationGate is a Propagator that can tell when nothing reads the stream (no
+// AOF, no replication backlog, no replicas). A write's arguments are then not copied
+// for it: that copy was a garbage allocation per write, and in a bulk load its
+// objects share size classes with the keys' own and leave the spans fragmented.
+type PropagationGate interface {
+	Propagating() bool
+}
+
 // KeyspaceNotifier receives keyspace events (notify-keyspace-events) with the lock held.
 type KeyspaceNotifier interface {
 	NotifyKeyspaceEvent(class EventClass, event string, key []byte, db int)
@@ -200,6 +208,12 @@ type pendingEffect struct {
 	replicasOnly bool
 }
 
+// propagating reports whether the installed Propagator wants write effects now.
+func (u *propagationUnit) propagating() bool {
+	g, ok := u.out.(PropagationGate)
+	return !ok || g.Propagating()
+}
+
 func (u *propagationUnit) Propagate(db int, args [][]byte) {
 	if u.depth == 0 {
 		u.out.Propagate(db, args)
@@ -332,7 +346,7 @@ func (e *Engine) Exec(c *Ctx) {
 		if e.Settings.Maxmemory > 0 {
 			e.noteWrite(c.Args)
 		}
-		if e.propagator != nil && cmd.Flags&FlagWrite != 0 {
+		if e.propagator != nil && cmd.Flags&FlagWrite != 0 && e.unit.propagating() {
 			if c.rewritten != nil {
 				for _, args := range c.rewritten {
 					e.propagator.Propagate(c.DB.ID, args)
@@ -350,11 +364,21 @@ func (e *Engine) Exec(c *Ctx) {
 }
 
 // copyArgs detaches a command's arguments from the connection's read buffer, which
-// the next request reuses, before they are kept past the command.
+// the next request reuses, before they are kept past the command. The bytes go into
+// one block, not one allocation per argument: a bulk load would otherwise scatter
+// millions of tiny short-lived objects among the keys' own small allocations, and
+// the spans they pin stay in RSS after the collector frees them. Each argument's
+// capacity ends at its length, so appending to one cannot overwrite the next.
 func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
 	cp := make([][]byte, len(args))
+	buf := make([]byte, 0, n)
 	for i, a := range args {
-		cp[i] = append([]byte(nil), a...)
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	return cp
 }

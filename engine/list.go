@@ -215,10 +215,8 @@ func pushCommand(c *Ctx, head, onlyExisting bool) {
 		c.AddKey(key, o)
 		c.dirty-- // AddKey counted a change; Redis counts one per element below
 	}
-	for _, v := range c.Args[2:] {
-		listPush(ql, v, head)
-		c.dirty++
-	}
+	ql.PushAll(c.Args[2:], head)
+	c.dirty += len(c.Args) - 2
 	c.W.Int(int64(ql.Len()))
 	c.E.watches.touch(c.DB.ID, key)
 	c.Notify(EventList, pushEvent(head), key)
@@ -958,9 +956,7 @@ func ListElements(o *Object) [][]byte { return listOf(o).All() }
 // with nodes bounded by s.ListMaxListpackSize.
 func NewListFrom(s *Settings, elems [][]byte) Object {
 	ql := NewQuicklist(s.ListMaxListpackSize)
-	for _, v := range elems {
-		ql.PushTail(v)
-	}
+	ql.PushAll(elems, false)
 	return Object{Type: TypeList, Enc: EncQuicklist, Val: ql}
 }
 

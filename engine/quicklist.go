@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 )
 
 // Quicklist is the list value: a doubly linked deque of small packed nodes, as Redis's
@@ -174,20 +175,58 @@ func allowMerge(a, b *qlNode, fill int) bool {
 	return sizeAllowed(a.size()+b.size()-qlNodeHeader, a.count+b.count, fill)
 }
 
-func newNode(v []byte) *qlNode {
+// nodeBytes is the most entry bytes a node may hold under fill: growing a buffer
+// past it only makes room the node is never allowed to use. Nodes bounded by a count
+// still stop at qlSafetyLimit bytes.
+func nodeBytes(fill int) int {
+	if fill < 0 {
+		return qlSizeClasses[-fill-1] - qlNodeHeader
+	}
+	return qlSafetyLimit - qlNodeHeader
+}
+
+// growCap is the capacity a node holding used bytes grows to when it needs sz more:
+// doubling, or want (what the rest of a multi-element push will add) when that is
+// more, but never past the node's bound limit unless sz alone needs it. Doubling
+// past the bound is what would otherwise leave a full node with up to half its
+// buffer empty for the life of the list.
+func growCap(used, sz, want, limit int) int {
+	c := min(max(2*used, used+want, 32), limit)
+	return max(c, used+sz)
+}
+
+// allocEntries returns a zero-length buffer whose capacity is at least n, rounded up
+// to the allocator's size class: the rounding is memory the allocation takes anyway,
+// so the node may as well be able to fill it.
+func allocEntries(n int) []byte { return slices.Grow([]byte(nil), n) }
+
+func newNode(v []byte) *qlNode { return newNodeFor(v, 0, 0, false) }
+
+// newNodeFor is newNode with room for want bytes of entries (0: just v), at most
+// limit, put at the front when the node is to grow at the head.
+func newNodeFor(v []byte, want, limit int, head bool) *qlNode {
 	sz := entrySize(v)
-	n := &qlNode{buf: make([]byte, sz, max(sz, 32)), count: 1}
-	putEntry(n.buf, v)
+	buf := allocEntries(max(min(want, limit), sz, 32))
+	n := &qlNode{buf: buf[:sz], count: 1}
+	if head {
+		n.buf = buf[:cap(buf)]
+		n.off = len(n.buf) - sz
+	}
+	putEntry(n.buf[n.off:], v)
 	return n
 }
 
-// pushFront prepends v, using the headroom and growing it geometrically when it runs out.
-func (n *qlNode) pushFront(v []byte) {
+// pushFront prepends v, using the headroom and growing it when it runs out (see
+// growCap; want and limit as there).
+func (n *qlNode) pushFront(v []byte, want, limit int) {
 	sz := entrySize(v)
 	if n.off < sz {
 		used := len(n.buf) - n.off
-		room := max(sz, used, 32)
-		nb := make([]byte, room+used, room+used+(cap(n.buf)-len(n.buf)))
+		// Room kept at the back counts against the bound like entries do.
+		tailRoom := cap(n.buf) - len(n.buf)
+		nb := allocEntries(growCap(used+tailRoom, sz, want, limit))
+		nb = nb[:cap(nb)-tailRoom]
+		room := len(nb) - used
 		copy(nb[room:], n.buf[n.off:])
 		n.buf, n.off = nb, room
 	}
@@ -196,13 +235,14 @@ func (n *qlNode) pushFront(v []byte) {
 	n.count++
 }
 
-func (n *qlNode) pushBack(v []byte) {
+// pushBack appends v, growing the buffer as growCap says when it is full.
+func (n *qlNode) pushBack(v []byte, want, limit int) {
 	sz := entrySize(v)
 	l := len(n.buf)
 	if cap(n.buf)-l < sz {
 		used := l - n.off
-		nb := make([]byte, used, max(2*used, used+sz, 32))
-		copy(nb, n.buf[n.off:])
+		nb := allocEntries(growCap(used, sz, want, limit))
+		nb = append(nb, n.buf[n.off:]...)
 		n.buf, n.off, l = nb, 0, used
 	}
 	n.buf = n.buf[:l+sz]
@@ -211,16 +251,16 @@ func (n *qlNode) pushBack(v []byte) {
 }
 
 // insertAt inserts v so it starts at byte offset p of the node's entries.
-func (n *qlNode) insertAt(p int, v []byte) {
+func (n *qlNode) insertAt(p int, v []byte, limit int) {
 	if p == 0 {
-		n.pushFront(v)
+		n.pushFront(v, 0, limit)
 		return
 	}
 	sz := entrySize(v)
 	used := len(n.buf) - n.off
 	if cap(n.buf)-len(n.buf) < sz {
-		nb := make([]byte, used, max(2*used, used+sz, 32))
-		copy(nb, n.buf[n.off:])
+		nb := allocEntries(growCap(used, sz, 0, limit))
+		nb = append(nb, n.buf[n.off:]...)
 		n.buf, n.off = nb, 0
 	}
 	abs := n.off + p
@@ -309,23 +349,48 @@ func (q *Quicklist) unlink(n *qlNode) {
 }
 
 // PushHead adds v at the head (LPUSH). v is copied.
-func (q *Quicklist) PushHead(v []byte) {
-	if allowInsert(q.head, q.fill, len(v)) {
-		q.head.pushFront(v)
+func (q *Quicklist) PushHead(v []byte) { q.push(v, true, 0, nodeBytes(q.fill)) }
+
+// PushTail adds v at the tail (RPUSH). v is copied.
+func (q *Quicklist) PushTail(v []byte) { q.push(v, false, 0, nodeBytes(q.fill)) }
+
+// push adds v at one end. want is the entry bytes still to come at that end in the
+// same command, so a node grows once for a batch instead of doubling its way up;
+// limit is nodeBytes(q.fill).
+func (q *Quicklist) push(v []byte, head bool, want, limit int) {
+	if head {
+		if allowInsert(q.head, q.fill, len(v)) {
+			q.head.pushFront(v, want, limit)
+		} else {
+			q.linkAfter(nil, newNodeFor(v, want, limit, true))
+		}
 	} else {
-		q.linkAfter(nil, newNode(v))
+		if allowInsert(q.tail, q.fill, len(v)) {
+			q.tail.pushBack(v, want, limit)
+		} else {
+			q.linkAfter(q.tail, newNodeFor(v, want, limit, false))
+		}
 	}
 	q.count++
 }
 
-// PushTail adds v at the tail (RPUSH). v is copied.
-func (q *Quicklist) PushTail(v []byte) {
-	if allowInsert(q.tail, q.fill, len(v)) {
-		q.tail.pushBack(v)
-	} else {
-		q.linkAfter(q.tail, newNode(v))
+// PushAll adds vs one by one at the head (LPUSH order: the last ends up first) or at
+// the tail. The values are copied.
+func (q *Quicklist) PushAll(vs [][]byte, head bool) {
+	limit := nodeBytes(q.fill)
+	want := 0
+	if q.fill < 0 {
+		// Nodes bounded by a count stop after fill entries whatever their bytes, so
+		// a byte estimate would over-reserve them; they grow by doubling. The
+		// estimate counts each entry's two smallest header bytes: it is a hint.
+		for _, v := range vs {
+			want += len(v) + 2
+		}
 	}
-	q.count++
+	for _, v := range vs {
+		q.push(v, head, want, limit)
+		want -= len(v) + 2
+	}
 }
 
 // PopHead removes and returns the head entry (a copy), or false when empty.
@@ -450,13 +515,14 @@ func (q *Quicklist) insertAtIndex(i int, v []byte) {
 // goes at its edge, or is split in two, as Redis's _quicklistInsert does.
 func (q *Quicklist) insertInNode(n *qlNode, j, p int, v []byte) {
 	q.count++
+	limit := nodeBytes(q.fill)
 	if allowInsert(n, q.fill, len(v)) {
-		n.insertAt(p, v)
+		n.insertAt(p, v, limit)
 		return
 	}
 	if j == n.count {
 		if allowInsert(n.next, q.fill, len(v)) {
-			n.next.pushFront(v)
+			n.next.pushFront(v, 0, limit)
 		} else {
 			q.linkAfter(n, newNode(v))
 		}
@@ -464,7 +530,7 @@ func (q *Quicklist) insertInNode(n *qlNode, j, p int, v []byte) {
 	}
 	if j == 0 {
 		if allowInsert(n.prev, q.fill, len(v)) {
-			n.prev.pushBack(v)
+			n.prev.pushBack(v, 0, limit)
 		} else {
 			q.linkAfter(n.prev, newNode(v))
 		}
@@ -478,9 +544,9 @@ func (q *Quicklist) insertInNode(n *qlNode, j, p int, v []byte) {
 	q.linkAfter(n, tail)
 	switch {
 	case allowInsert(n, q.fill, len(v)):
-		n.pushBack(v)
+		n.pushBack(v, 0, limit)
 	case allowInsert(tail, q.fill, len(v)):
-		tail.pushFront(v)
+		tail.pushFront(v, 0, limit)
 	default:
 		q.linkAfter(n, newNode(v))
 	}

@@ -189,6 +189,27 @@ func zlpInsertAt(lp []byte, pos int, member []byte, score float64) []byte {
 	return lp
 }
 
+// zlpReserve makes room for extra more bytes in one exact allocation, so a ZADD of
+// many members builds its listpack with one copy instead of one per member, and
+// leaves no garbage behind for the collector.
+func zlpReserve(lp []byte, extra int) []byte {
+	if cap(lp)-len(lp) >= extra {
+		return lp
+	}
+	nb := make([]byte, len(lp), len(lp)+extra)
+	copy(nb, lp)
+	return nb
+}
+
+// zlpTrim gives back room a reservation left unused (members that were updates,
+// not additions), as Redis's listpack is always exactly its size.
+func zlpTrim(lp []byte) []byte {
+	if cap(lp)-len(lp) <= len(lp)/8 {
+		return lp
+	}
+	return append(make([]byte, 0, len(lp)), lp...)
+}
+
 // zlpCut removes lp[start:end] (whole pairs), giving back a mostly empty buffer.
 func zlpCut(lp []byte, start, end int) []byte {
 	copy(lp[start:], lp[end:])

@@ -178,7 +178,7 @@ options:
 		return
 	}
 	// Every score is checked before anything changes: the command applies fully or not at all.
-	var stack [8]float64
+	var stack [32]float64
 	scores := stack[:0]
 	for j := 0; j < elements; j++ {
 		s, ok := parseScore(c.Args[idx+2*j])
@@ -198,13 +198,18 @@ options:
 		// A new set starts as a skiplist when even its first member is past the limits.
 		st := &c.E.Settings
 		local := newZSetObject(st.ZSetMaxListpackEntries != 0 && len(c.Args[idx+1]) <= st.ZSetMaxListpackValue)
+		zaddReserve(&local, st, c.Args[idx:], scores)
 		for j := 0; j < elements; j++ {
 			out, ns, _ := zsetAdd(&local, st, scores[j], c.Args[idx+1+2*j], flags)
 			added, updated, processed, score = zaddCount(out, ns, added, updated, processed)
 		}
+		if local.Enc == EncListpack {
+			local.Str = zlpTrim(local.Str)
+		}
 		c.AddKey(key, local)
 		c.AddDirty(added + updated - 1)
 	} else if o != nil {
+		reserved := !xx && zaddReserve(o, &c.E.Settings, c.Args[idx:], scores)
 		for j := 0; j < elements; j++ {
 			out, ns, good := zsetAdd(o, &c.E.Settings, scores[j], c.Args[idx+1+2*j], flags)
 			if !good {
@@ -213,6 +218,9 @@ options:
 				return
 			}
 			added, updated, processed, score = zaddCount(out, ns, added, updated, processed)
+		}
+		if reserved && o.Enc == EncListpack {
+			o.Str = zlpTrim(o.Str)
 		}
 		if added+updated > 0 {
 			zsetSignal(c, key, added+updated, false)
@@ -232,6 +240,29 @@ options:
 	if added+updated > 0 {
 		c.zaddNotify(incr, key)
 	}
+}
+
+// zaddReserve grows a listpack set once for all the pairs of a multi-member ZADD
+// (pairs alternates scores and members; scores holds them parsed) when they would
+// all fit within the listpack limits, and reports whether it did. Members that turn
+// out to exist already leave room that zlpTrim gives back afterwards.
+func zaddReserve(o *Object, st *Settings, pairs [][]byte, scores []float64) bool {
+	if o.Enc != EncListpack || len(scores) < 2 {
+		return false
+	}
+	extra := 0
+	for j, s := range scores {
+		m := pairs[2*j+1]
+		if len(m) > st.ZSetMaxListpackValue {
+			return false
+		}
+		extra += zlpEntrySize(m, s)
+	}
+	if len(o.Str)+extra > lpSafetySize || zlpLen(o.Str)+len(scores) > st.ZSetMaxListpackEntries {
+		return false
+	}
+	o.Str = zlpReserve(o.Str, extra)
+	return true
 }
 
 func zaddCount(out int, ns float64, added, updated, processed int) (int, int, int, float64) {

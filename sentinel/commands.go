@@ -240,14 +240,16 @@ func cmdSentinel(c *clientConn, args [][]byte) bool {
 	case "info-cache":
 		s.infoCache(w, args[2:])
 	case "simulate-failure":
-		flags := 0
+		// As Redis, the flags are cleared first and set as the arguments are read,
+		// so HELP or a wrong name also clears them.
+		s.simFailure = 0
 		for _, a := range args[2:] {
 			switch strings.ToLower(string(a)) {
 			case "crash-after-election":
-				flags |= simCrashAfterElection
+				s.simFailure |= simCrashAfterElection
 				s.log.Warn("Failure simulation: this Sentinel will crash after being successfully elected as failover leader")
 			case "crash-after-promotion":
-				flags |= simCrashAfterPromotion
+				s.simFailure |= simCrashAfterPromotion
 				s.log.Warn("Failure simulation: this Sentinel will crash after promoting the selected replica to master")
 			case "help":
 				w.Array(2)
@@ -259,7 +261,6 @@ func cmdSentinel(c *clientConn, args [][]byte) bool {
 				return false
 			}
 		}
-		s.simFailure = flags
 		w.OK()
 	case "debug":
 		s.debugCommand(w, args)

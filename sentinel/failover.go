@@ -33,6 +33,11 @@ func (s *Sentinel) startFailover(m *instance) {
 	m.flags |= flagFailoverInProgress
 	s.currentEpoch++
 	m.failoverEpoch = s.currentEpoch
+	// kv: the new epoch is on disk before the vote requests that carry it go out
+	// (Redis saves it only with our own vote, a moment later), so a sentinel
+	// restarted right after asking never reuses the epoch number for another
+	// attempt of its own.
+	s.flushConfigLogged()
 	s.event(levelWarning, "+new-epoch", m, "%d", s.currentEpoch)
 	s.event(levelWarning, "+try-failover", m, "%@")
 	m.failoverStartTime = now + s.rng.Int64N(s.t.maxDesync)
@@ -50,9 +55,18 @@ func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, reqRunid string) (st
 		s.event(levelWarning, "+new-epoch", m, "%d", s.currentEpoch)
 	}
 	if m.leaderEpoch < reqEpoch && s.currentEpoch <= reqEpoch {
+		prevLeader, prevEpoch := m.leader, m.leaderEpoch
 		m.leader = reqRunid
 		m.leaderEpoch = s.currentEpoch
-		s.flushConfigLogged()
+		// kv: Redis grants the vote even when it could not be saved; after a
+		// restart such a sentinel would vote again in the same epoch, possibly for
+		// another candidate, and two leaders could each count a majority. A vote
+		// that is not on disk is not given: we answer with the previous one.
+		if err := s.flushConfig(); err != nil {
+			s.log.Warn("WARNING: Sentinel was not able to save its vote on disk: vote refused", "epoch", reqEpoch, "err", err)
+			m.leader, m.leaderEpoch = prevLeader, prevEpoch
+			return m.leader, m.leaderEpoch
+		}
 		s.event(levelWarning, "+vote-for-leader", m, "%s %d", m.leader, m.leaderEpoch)
 		// Having voted for someone else, hold back our own attempt for a while.
 		if !strings.EqualFold(m.leader, s.myid) {
@@ -65,11 +79,18 @@ func (s *Sentinel) voteLeader(m *instance, reqEpoch uint64, reqRunid string) (st
 // getLeader returns the leader for epoch if one has an absolute majority of the
 // sentinels we know and at least quorum votes; our own vote goes to the most
 // voted peer, or to ourselves (sentinelGetLeader).
+//
+// Only votes cast in epoch count. Redis counts the peers' votes in its current
+// epoch, which differs from the failover epoch once a hello or a vote request
+// moved it on during the election: it could then add its own vote in epoch N to
+// peers' votes in N+1 and lead a failover with config epoch N while another
+// sentinel legitimately won N+1 — two promotions at once. kv also asks for votes
+// in the failover epoch (askMasterState), so the peers' replies are about it.
 func (s *Sentinel) getLeader(m *instance, epoch uint64) string {
 	voters := len(m.sentinels) + 1
 	counts := map[string]int{}
 	for _, p := range m.sentinels {
-		if p.leader != "" && p.leaderEpoch == s.currentEpoch {
+		if p.leader != "" && p.leaderEpoch == epoch {
 			counts[p.leader]++
 		}
 	}
@@ -253,6 +274,17 @@ func (s *Sentinel) promotionConfirmed(r *instance) {
 // selectFreshnessDeadline) until every reachable replica has answered an INFO
 // requested after the master was seen down, asking for it at once. wait reports
 // that it is still waiting.
+//
+// A replica that already reports master is normally not a candidate: it may be
+// an old master back with a history of its own. But a leader that crashed (or
+// was partitioned) right after its REPLICAOF NO ONE leaves a replica promoted that
+// no sentinel announced; skipping it would promote a second master in the next
+// epoch, and lose whatever it had that the others lack. kv recognises that
+// replica by its replication ids: its master_replid2 is the history the other
+// replicas (and the master) still follow, so it holds that history up to its
+// second_repl_offset-1 and the others could resync from it. It competes with
+// that offset and is preferred among the replicas at the largest offset, so the
+// failover completes on it instead of making another master.
 func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	now := s.now()
 	var maxDown int64
@@ -264,6 +296,18 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	if m.flags&flagSDown != 0 {
 		infoValidity = s.t.pingPeriod * 5
 	}
+	// The replication ids of the history our master and its replicas follow.
+	history := map[string]bool{}
+	if m.replID != "" {
+		history[m.replID] = true
+	}
+	for _, r := range m.slaves {
+		if r.roleReported == kindSlave && r.replID != "" {
+			history[r.replID] = true
+		}
+	}
+	offset := map[*instance]int64{}
+	promoted := map[*instance]bool{}
 	var reachable, candidates []*instance
 	stale := false
 	for _, name := range sortedNames(m.slaves) {
@@ -277,8 +321,13 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 		if now-r.infoRefresh > infoValidity {
 			continue
 		}
+		offset[r] = r.slaveReplOffset
 		if r.roleReported != kindSlave {
-			continue
+			if r.roleReported != kindMaster || r.replID2 == "" || !history[r.replID2] || r.secondReplOffset <= 0 {
+				continue
+			}
+			offset[r] = r.secondReplOffset - 1
+			promoted[r] = true
 		}
 		if m.flags&flagSDown != 0 && r.infoRefresh < m.sDownSince {
 			stale = true
@@ -298,13 +347,21 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	if stale && now-m.failoverStateChangeTime < s.t.selectFreshnessDeadline {
 		return nil, true
 	}
+	// A replica already following such a promoted one has nothing it lacks.
+	for r := range promoted {
+		for _, q := range reachable {
+			if q.roleReported == kindSlave && q.replID == r.replID {
+				offset[r] = max(offset[r], offset[q])
+			}
+		}
+	}
 	var maxOff int64 = -1
 	for _, r := range reachable {
-		maxOff = max(maxOff, r.slaveReplOffset)
+		maxOff = max(maxOff, offset[r])
 	}
 	best := candidates[:0:0]
 	for _, r := range candidates {
-		if r.slaveReplOffset == maxOff {
+		if offset[r] == maxOff {
 			best = append(best, r)
 		}
 	}
@@ -316,11 +373,11 @@ func (s *Sentinel) selectSlave(m *instance) (chosen *instance, wait bool) {
 	}
 	sort.SliceStable(best, func(i, j int) bool {
 		a, b := best[i], best[j]
+		if promoted[a] != promoted[b] {
+			return promoted[a]
+		}
 		if a.slavePriority != b.slavePriority {
 			return a.slavePriority < b.slavePriority
-		}
-		if a.slaveReplOffset != b.slaveReplOffset {
-			return a.slaveReplOffset > b.slaveReplOffset
 		}
 		if a.runid == "" || b.runid == "" {
 			return a.runid != "" && b.runid == ""
@@ -451,6 +508,7 @@ func (s *Sentinel) resetMaster(m *instance, flags int) {
 	m.failoverStartTime = 0
 	m.promoted = nil
 	m.runid = ""
+	m.replID, m.replID2, m.secondReplOffset = "", "", 0
 	m.slaveMasterHost = ""
 	now := s.now()
 	m.link.actPingTime = now

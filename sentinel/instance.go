@@ -206,6 +206,9 @@ type instance struct {
 	slaveMasterLinkUp     bool
 	slavePriority         int
 	slaveReplOffset       int64
+	replID                string // master_replid: the history it serves or follows
+	replID2               string // master_replid2: the history it continued from, after a promotion
+	secondReplOffset      int64  // second_repl_offset: where it left replID2's history
 	replicaAnnounced      int
 	masterLinkDownTime    int64
 	slaveReconfSentTime   int64

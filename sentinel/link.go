@@ -90,7 +90,7 @@ func (c *pubConn) close() {
 // dialOptions are the connection options for an instance: the master's auth-user
 // and auth-pass for monitored servers, sentinel-user and sentinel-pass for peers.
 func (s *Sentinel) dialOptions(ri *instance, role string) client.Options {
-	o := client.Options{Addr: ri.addr.String(), DialTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	o := client.Options{Addr: ri.addr.String(), DialTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, Dial: s.dial}
 	if ri.kind == kindSentinel {
 		o.Username, o.Password = s.sentinelUser, s.sentinelPass
 	} else {
@@ -146,6 +146,15 @@ func (s *Sentinel) markDown(ri *instance) {
 	if !l.disconnected {
 		l.disconnected = true
 		l.downSince = s.now()
+	}
+	// kv: the instance has not answered since its last valid reply. Without
+	// this, a link lost with no PING pending (actPingTime 0) was timed from
+	// lastAvailTime while down, but from the PING the next re-dial queues once
+	// re-dialled (every 250 ms), so a dead master went SDOWN, back up 100 ms
+	// later, and SDOWN again a second after: ODOWN was lost in between and the
+	// failover came a second late.
+	if l.actPingTime == 0 {
+		l.actPingTime = l.lastAvailTime
 	}
 }
 

@@ -198,6 +198,17 @@ func (s *Sentinel) refreshInfo(ri *instance, info string) {
 			n, _ := strconv.ParseInt(strings.TrimSpace(l[31:]), 10, 64)
 			ri.masterLinkDownTime = n * 1000
 		}
+		switch {
+		case strings.HasPrefix(l, "master_replid:"):
+			ri.replID = l[14:]
+		case strings.HasPrefix(l, "master_replid2:"):
+			ri.replID2 = l[15:]
+			if strings.Trim(ri.replID2, "0") == "" {
+				ri.replID2 = ""
+			}
+		case strings.HasPrefix(l, "second_repl_offset:"):
+			ri.secondReplOffset, _ = strconv.ParseInt(l[19:], 10, 64)
+		}
 		if strings.HasPrefix(l, "role:master") {
 			role = kindMaster
 		} else if strings.HasPrefix(l, "role:slave") {
@@ -309,9 +320,21 @@ func (s *Sentinel) refreshInfo(ri *instance, info string) {
 //  2. our master looks sane (reports master, not down, fresh INFO); and
 //  3. a majority of the known sentinels (us included) agreed with our
 //     configuration — same master address and config epoch — in a hello within
-//     the last two hello periods, so no newer config we might have missed exists
-//     among a majority (a failover needs a majority to vote, hence to have moved
-//     to the new epoch; any of them would announce it).
+//     the last two hello periods; and
+//  4. no election is known since our configuration: our current epoch is still
+//     its config epoch.
+//
+// Point 1 alone does not tell a returning master from a promotion: the promotion
+// transaction ends with CLIENT KILL TYPE normal, which drops our link to the
+// promoted replica too, so it also looks "unreachable right before", and the
+// hellos of point 3 may predate the election. Without point 4 an observer that
+// had voted for the leader demoted the replica the leader had just promoted,
+// when the old master was back before the leader announced the new config (or
+// the leader crashed before it could). A sentinel that voted has moved to the
+// election's epoch, so point 4 stops it; one that neither voted nor heard of the
+// epoch yet can still take the fast path (a known gap: tying point 3 to hellos
+// received after the role change closes it, but delays every returning master
+// by up to a hello period).
 //
 // Otherwise it falls back to Redis's rule.
 func (s *Sentinel) convertReturningMaster(ri *instance) {
@@ -320,7 +343,7 @@ func (s *Sentinel) convertReturningMaster(ri *instance) {
 	if ri.flags&flagPromoted != 0 || !s.masterLooksSane(m) {
 		return
 	}
-	fast := ri.downBeforeRoleChange && s.configAgreedByMajority(m, now)
+	fast := ri.downBeforeRoleChange && s.configAgreedByMajority(m, now) && s.currentEpoch <= m.configEpoch
 	wait := s.t.publishPeriod * 4
 	if !fast && !(ri.noDownFor(now, wait) && now-ri.roleReportedTime > wait) {
 		return
@@ -461,6 +484,11 @@ func (s *Sentinel) processHello(hello string) {
 			if s.resetMasterAndChangeAddress(m, tok[5], masterPort) {
 				s.scripts.clientReconfig(m, "observer", "start", &old, m.addr)
 			}
+		} else {
+			// kv: the newer epoch for the same address is saved at once too (Redis
+			// leaves it for the next write), so we never announce a config epoch
+			// that a restart would take back.
+			s.flushConfigLogged()
 		}
 	}
 	if si != nil {
@@ -559,13 +587,15 @@ func (s *Sentinel) askMasterState(m *instance, forced bool) {
 		if p.askInFlight(p.link) && !forced {
 			continue
 		}
-		runid := "*"
+		runid, epoch := "*", s.currentEpoch
 		if m.failoverState > stateNone {
-			runid = s.myid
+			// kv: the vote is asked for in the epoch of our attempt, not in a later
+			// current epoch (see getLeader).
+			runid, epoch = s.myid, m.failoverEpoch
 		}
 		cc := p.link.cc
 		if s.send(p, func(v resp.Value) { s.isMasterDownReply(p, v, cc) }, "SENTINEL", "is-master-down-by-addr",
-			s.announceAddr(m.addr), strconv.Itoa(m.addr.port), strconv.FormatUint(s.currentEpoch, 10), runid) {
+			s.announceAddr(m.addr), strconv.Itoa(m.addr.port), strconv.FormatUint(epoch, 10), runid) {
 			p.askSentOn = cc
 		}
 	}

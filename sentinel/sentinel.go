@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -29,6 +30,10 @@ type Options struct {
 	Logger  *slog.Logger
 	// Listener, when set, is used instead of listening on Bind:Port (tests).
 	Listener net.Listener
+	// Dial, when set, opens every connection to monitored servers and peer
+	// sentinels instead of a net.Dialer. It exists so tests can partition a
+	// sentinel from its peers or from a server; nil dials normally.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Sentinel is one running sentinel. See the package comment for its locking.
@@ -69,6 +74,7 @@ type Sentinel struct {
 
 	ln               net.Listener
 	listenerOverride net.Listener
+	dial             func(ctx context.Context, network, addr string) (net.Conn, error)
 	clientMu         sync.Mutex
 	clients          map[*clientConn]struct{}
 	nextID           int64
@@ -140,6 +146,7 @@ func New(opts Options) (*Sentinel, error) {
 		s.myid = newRunID()
 	}
 	s.listenerOverride = opts.Listener
+	s.dial = opts.Dial
 	return s, nil
 }
 

@@ -38,6 +38,7 @@ func (s *Server) cron(period time.Duration) {
 		// Finish resizes nobody's accesses are driving, so sparse tables shrink.
 		s.e.ActiveRehash(time.Millisecond)
 		s.memoryCron()
+		s.memoryReleaseCron(time.Now())
 		s.aofCronLocked()
 		tick++
 		s.replCron(time.Now(), tick)

@@ -154,6 +154,17 @@ func (s *Server) Propagate(db int, args [][]byte) {
 	s.propagateRepl(db, args)
 }
 
+// Propagating implements engine.PropagationGate: whether Propagate would hand effects
+// to anything (the AOF appender, or on a master the backlog or replicas; the checks
+// Propagate and propagateRepl make). Engine lock held.
+func (s *Server) Propagating() bool {
+	if s.aof != nil && s.aof.Appender() != nil {
+		return true
+	}
+	r := &s.repl
+	return r.masterHost == "" && (r.backlog != nil || len(r.replicas) > 0)
+}
+
 // PropagateReplicas implements engine.ReplicaPropagator: PUBLISH reaches replicas,
 // never the AOF, as in Redis. Engine lock held.
 func (s *Server) PropagateReplicas(db int, args [][]byte) { s.propagateRepl(db, args) }

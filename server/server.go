@@ -86,6 +86,7 @@ type Server struct {
 	latencyPercentiles []float64
 	maxmemory          atomic.Int64
 	memLimit           memLimitState
+	memRelease         memRelease
 	evicting           atomic.Bool
 	maxmemoryPolicy    atomic.Pointer[string]
 	configPath         string
