@@ -66,11 +66,13 @@ type Snapshot struct {
 	// Start is the engine clock in Unix ms when the snapshot began.
 	Start int64
 
-	db      int
-	cursor  uint64
-	started bool
-	done    bool
-	batch   emitBatch
+	db int
+	// walk goes through the dictionary of db; collectFn is collect, made into a
+	// func value once rather than at every Step.
+	walk      *dict.Walker[Object]
+	collectFn func(key string, o *Object)
+	done      bool
+	batch     emitBatch
 	// Emitted counts keys emitted so far, by the walk or by copy-on-write.
 	Emitted int64
 }
@@ -98,6 +100,7 @@ func (e *Engine) StartSnapshot(emit Emit) (*Snapshot, error) {
 		origin: make(map[*dict.Dict[Object]]int, len(e.dbs)),
 		Start:  e.NowMs(),
 	}
+	s.collectFn = s.collect
 	for i, db := range e.dbs {
 		s.keys = append(s.keys, db.keys)
 		s.expires = append(s.expires, db.expires)
@@ -116,24 +119,27 @@ func (e *Engine) Generation() uint16 { return e.gen }
 
 // Step walks about n more keys, emitting those not emitted yet, and reports whether
 // the snapshot is complete: after that no more keys are emitted. Lock held.
+//
+// The walk goes through each table in bucket order while the table keeps its size
+// between steps, and in Scan's resize-proof order from the first resize on
+// (dict.Walker); keys it meets again after such a restart carry the snapshot's
+// stamp and are skipped.
 func (s *Snapshot) Step(n int) (done bool) {
 	if s.done {
 		return true
 	}
 	visited := 0
 	for visited < n && s.db < len(s.keys) {
-		d := s.keys[s.db]
-		if d.Len() == 0 || (s.started && s.cursor == 0) {
+		if s.walk == nil {
+			s.walk = s.keys[s.db].Walk()
+		}
+		k, end := s.walk.Next(n-visited, s.collectFn)
+		visited += k
+		if end {
 			s.flushBatch()
 			s.db++
-			s.cursor, s.started = 0, false
-			continue
+			s.walk = nil
 		}
-		s.started = true
-		s.cursor = d.Scan(s.cursor, func(key string, o *Object) {
-			visited++
-			s.collect(key, o)
-		})
 	}
 	s.flushBatch()
 	if s.db >= len(s.keys) {

@@ -20,6 +20,11 @@ type SaveOptions struct {
 	// SliceKeys is how many keys a background snapshot walks per turn of the engine
 	// lock; 0 means 128.
 	SliceKeys int
+	// BusyPercent is the share of its time a background snapshot spends working
+	// while clients are running commands: it sleeps the rest (see pacer). 0 means
+	// 50; 100 never pauses. With no command run since its last slice it works at
+	// full speed.
+	BusyPercent int
 	// Progress, when set, is called outside the lock after each slice with the bytes
 	// written so far and the keys emitted.
 	Progress func(written, keys int64)
@@ -236,6 +241,9 @@ func StartStream(e *engine.Engine, o SaveOptions) (*Stream, error) {
 	if o.SliceKeys <= 0 {
 		o.SliceKeys = 128
 	}
+	if o.BusyPercent <= 0 {
+		o.BusyPercent = 50
+	}
 	s := &Stream{e: e, o: o}
 	s.sw = newSnapWriter(&s.pending, o, time.UnixMilli(e.NowMs()))
 	s.sw.q, s.spare = newEmitQueue(o), newEmitQueue(o)
@@ -276,8 +284,11 @@ func (s *Stream) Abort() { s.snap.Abort() }
 func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) {
 	e, sw, snap := s.e, s.sw, s.snap
 	var written int64
+	pace := pacer{percent: s.o.BusyPercent, sleep: time.Sleep}
 	for {
+		start := time.Now()
 		e.Lock()
+		cmds := e.Stats.TotalCommands
 		done := snap.Step(s.o.SliceKeys)
 		cancelled := ctx.Err() != nil
 		if cancelled || sw.err != nil {
@@ -311,6 +322,7 @@ func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) 
 		if s.o.Progress != nil {
 			s.o.Progress(written+int64(len(s.pending.b)), keys)
 		}
+		pace.slice(time.Since(start), cmds)
 	}
 	// The walk is over: nothing emits any more.
 	if err := sw.w.Close(); err != nil {
@@ -323,6 +335,43 @@ func (s *Stream) WriteTo(ctx context.Context, out io.Writer) (SaveStats, error) 
 		s.o.Progress(written, snap.Emitted)
 	}
 	return SaveStats{Keys: snap.Emitted, Bytes: written, Start: snap.Start}, nil
+}
+
+// pacer keeps a background snapshot to a share of one processor while clients are
+// running commands. Redis saves in a forked child, on a processor of its own; kv's
+// snapshot shares the Go scheduler's processors with the connections, so at full
+// speed it takes one of the two processors a small machine has from them, and under
+// a client load (kvcompare's SET load during BGSAVE) their p99 suffers. Sleeping
+// between slices gives the processor back. The pacer adds up the slices' work and
+// decides once a millisecond of it has built up, a sleep long enough for the timer
+// to honour: it sleeps if any command ran meanwhile, and goes on at full speed if
+// none did (an idle server, or one whose clients wait for the save).
+type pacer struct {
+	percent int
+	busy    time.Duration
+	// cmds is the engine's command count when the current millisecond began.
+	cmds    int64
+	started bool
+	sleep   func(time.Duration)
+}
+
+// slice records one slice that took d, with the engine's command count cmds read
+// at its start, and sleeps when the work since the last decision calls for it.
+func (p *pacer) slice(d time.Duration, cmds int64) {
+	if p.percent >= 100 {
+		return
+	}
+	if !p.started {
+		p.started, p.cmds = true, cmds
+	}
+	p.busy += d
+	if p.busy < time.Millisecond {
+		return
+	}
+	if cmds != p.cmds {
+		p.sleep(p.busy * time.Duration(100-p.percent) / time.Duration(p.percent))
+	}
+	p.busy, p.cmds = 0, cmds
 }
 
 // writeOut hands the encoded bytes to out, aborting the snapshot if out fails.

@@ -19,27 +19,27 @@ import (
 )
 
 type options struct {
-	kvBin     string
-	redisBin  string
-	benchBin  string
-	rounds    int
-	quick     bool
-	only      *regexp.Regexp
-	portBase  int
-	jsonOut   string
-	mdOut     string
-	verbose   bool
-	p1Req     int
-	p16Req    int
-	c1000Req  int
-	latReq    int
-	aofReq    int
-	bgsaveReq int
-	strings   int
-	hashes    int
-	zsets     int
-	lists     int
-	listLen   int
+	kvBin    string
+	redisBin string
+	benchBin string
+	rounds   int
+	quick    bool
+	only     *regexp.Regexp
+	portBase int
+	jsonOut  string
+	mdOut    string
+	verbose  bool
+	p1Req    int
+	p16Req   int
+	c1000Req int
+	latReq   int
+	aofReq   int
+	bgsaves  int
+	strings  int
+	hashes   int
+	zsets    int
+	lists    int
+	listLen  int
 }
 
 func main() {
@@ -67,10 +67,10 @@ func run() int {
 		}
 		o.only = re
 	}
-	o.p1Req, o.p16Req, o.c1000Req, o.latReq, o.aofReq, o.bgsaveReq = 50_000, 200_000, 100_000, 100_000, 50_000, 100_000
+	o.p1Req, o.p16Req, o.c1000Req, o.latReq, o.aofReq, o.bgsaves = 50_000, 200_000, 100_000, 100_000, 50_000, 3
 	o.strings, o.hashes, o.zsets, o.lists, o.listLen = 1_000_000, 200_000, 100_000, 10_000, 500
 	if o.quick {
-		o.p1Req, o.p16Req, o.c1000Req, o.latReq, o.aofReq, o.bgsaveReq = 10_000, 50_000, 20_000, 20_000, 10_000, 30_000
+		o.p1Req, o.p16Req, o.c1000Req, o.latReq, o.aofReq, o.bgsaves = 10_000, 50_000, 20_000, 20_000, 10_000, 3
 		o.strings, o.hashes, o.zsets, o.lists = 100_000, 20_000, 10_000, 1_000
 		if !flagSet("rounds") {
 			o.rounds = 1

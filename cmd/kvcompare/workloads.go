@@ -6,11 +6,15 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -337,12 +341,13 @@ func rssWorkload(name string, n int, needs string, gen generator) workload {
 func stringsAndPersistence(o *options) workload {
 	n := o.strings
 	cnt := count(n)
-	rows := struct{ rss, save, size, loadt, bgsave string }{
+	rows := struct{ rss, save, size, loadt, bgsave, bgtime string }{
 		"RSS/key " + cnt + " strings (32 B values)",
 		"SAVE time " + cnt + " keys",
 		"RDB size " + cnt + " keys",
 		"load time at start " + cnt + " keys",
 		"p99 SET -P 1 during BGSAVE " + cnt + " keys",
+		"BGSAVE time under SET load " + cnt + " keys",
 	}
 	return workload{name: "strings " + cnt + ": RSS, SAVE, load, BGSAVE", run: func(ctx context.Context, e *env, sk *serverKind) ([]sample, error) {
 		s, per, err := rssPerKey(ctx, e, sk, n, genString)
@@ -390,16 +395,20 @@ func stringsAndPersistence(o *options) workload {
 			}
 		}
 		if reason := e.kvMissing(sk, "bgsave"); reason != "" {
-			return append(out, sample{row: rows.bgsave, unit: unitMs, na: reason}), nil
+			return append(out, sample{row: rows.bgsave, unit: unitMs, na: reason},
+				sample{row: rows.bgtime, unit: unitSeconds, na: reason}), nil
 		}
-		p99, saves, err := underBgsave(ctx, e, s, n, o.bgsaveReq)
+		r, err := underBgsave(ctx, s, n, o.bgsaves)
 		if err != nil {
 			return out, err
 		}
-		if saves == 0 {
-			return append(out, sample{row: rows.bgsave, unit: unitMs, na: "no BGSAVE finished during the run"}), nil
+		if e.opts.verbose {
+			fmt.Fprintf(os.Stderr, "kvcompare:   %s: %d BGSAVEs, mean %v, %d SETs measured, %d error replies\n",
+				sk.name, r.saves, r.meanSave.Round(time.Millisecond), r.requests, r.setErrors)
 		}
-		return append(out, sample{row: rows.bgsave, unit: unitMs, value: p99}), nil
+		return append(out,
+			sample{row: rows.bgsave, unit: unitMs, value: r.p99Ms},
+			sample{row: rows.bgtime, unit: unitSeconds, value: r.meanSave.Seconds()}), nil
 	}}
 }
 
@@ -410,63 +419,138 @@ func (e *env) kvMissing(sk *serverKind, feature string) string {
 	return e.missing[feature]
 }
 
-// underBgsave runs a SET load over the loaded keys and keeps a BGSAVE running for as
-// long as it lasts; it returns the load's p99 and how many BGSAVEs completed.
-func underBgsave(ctx context.Context, e *env, s *server, keys, n int) (float64, int, error) {
-	type result struct {
-		res []benchResult
-		err error
+// bgsaveLoad is what underBgsave measured: the p99 of the SET requests sent while a
+// BGSAVE was in progress, the mean time a BGSAVE took, and how many requests counted.
+type bgsaveLoad struct {
+	p99Ms     float64
+	meanSave  time.Duration
+	requests  int
+	saves     int
+	setErrors int
+}
+
+// underBgsave runs a SET load as redis-benchmark -t set -c 50 -P 1 -d 32 -r keys
+// would, over the loaded keys (so it overwrites keys the snapshot has not written
+// yet), and runs saves BGSAVEs one after the other while it goes on. Only requests
+// sent while a BGSAVE is in progress count: from just before BGSAVE is sent (Redis's
+// fork stalls its event loop inside the command) until INFO persistence says
+// rdb_bgsave_in_progress:0. Both servers are thus measured over the same number of
+// saves, however long each takes; a faster save is not charged for the extra saves
+// it would fit in a fixed load, nor a slower one excused for finishing none.
+func underBgsave(ctx context.Context, s *server, keys, saves int) (bgsaveLoad, error) {
+	const clients = 50
+	var measuring, stop atomic.Bool
+	lat := make([][]time.Duration, clients)
+	errs := make([]int, clients)
+	fail := make(chan error, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		c, err := s.dial(ctx)
+		if err != nil {
+			stop.Store(true)
+			wg.Wait()
+			return bgsaveLoad{}, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			rnd := rand.New(rand.NewPCG(uint64(i), uint64(keys)))
+			key := make([]byte, 0, 32)
+			val := []byte("value-xxxxxxxxxx-abcdefghijklmnop")
+			args := [][]byte{[]byte("SET"), nil, val}
+			for !stop.Load() {
+				k := rnd.IntN(keys)
+				key = append(key[:0], "key:"...)
+				key = appendPadded(key, k, 12)
+				args[1] = key
+				counted := measuring.Load()
+				t0 := time.Now()
+				v, err := c.DoArgs(args)
+				dt := time.Since(t0)
+				if err != nil {
+					fail <- err
+					return
+				}
+				if v.Kind == resp.KindError {
+					errs[i]++
+				}
+				if counted {
+					lat[i] = append(lat[i], dt)
+				}
+			}
+		}()
 	}
-	done := make(chan result, 1)
-	bctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	started := make(chan struct{})
-	go func() {
-		close(started)
-		r, err := benchmark(bctx, e, s, "-t", "set", "-c", "50", "-P", "1", "-d", "32", "-r", strconv.Itoa(keys), "-n", strconv.Itoa(n))
-		done <- result{r, err}
-	}()
-	<-started
+	defer func() { stop.Store(true); wg.Wait() }()
 	c, err := s.dial(ctx)
 	if err != nil {
-		return 0, 0, err
+		return bgsaveLoad{}, err
 	}
 	defer c.Close()
-	saves := 0
-	inProgress := false
-	for {
-		select {
-		case r := <-done:
-			if r.err != nil {
-				return 0, saves, r.err
-			}
-			// Leave no save running into the next workload's measurements.
-			for i := 0; i < 6000 && inProgress; i++ {
-				inProgress, _ = bgsaveRunning(c)
-				time.Sleep(10 * time.Millisecond)
-			}
-			return r.res[0].p99, saves, nil
-		case <-time.After(20 * time.Millisecond):
-		}
-		running, err := bgsaveRunning(c)
+	// Let every client connect and the load reach its pace before the first save.
+	time.Sleep(300 * time.Millisecond)
+	var total time.Duration
+	for n := 0; n < saves; n++ {
+		measuring.Store(true)
+		t0 := time.Now()
+		v, err := c.Do("BGSAVE")
 		if err != nil {
-			return 0, saves, err
+			return bgsaveLoad{}, err
 		}
-		if inProgress && !running {
-			saves++
+		if v.Kind == resp.KindError {
+			return bgsaveLoad{}, fmt.Errorf("BGSAVE: %s", v.Str)
 		}
-		inProgress = running
-		if !running {
-			v, err := c.Do("BGSAVE")
+		for {
+			select {
+			case err := <-fail:
+				return bgsaveLoad{}, fmt.Errorf("SET load: %v", err)
+			case <-ctx.Done():
+				return bgsaveLoad{}, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+			running, err := bgsaveRunning(c)
 			if err != nil {
-				return 0, saves, err
+				return bgsaveLoad{}, err
 			}
-			if v.Kind == resp.KindError && !strings.Contains(string(v.Str), "in progress") {
-				return 0, saves, fmt.Errorf("BGSAVE: %s", v.Str)
+			if !running {
+				break
 			}
-			inProgress = true
+			if time.Since(t0) > 10*time.Minute {
+				return bgsaveLoad{}, errors.New("BGSAVE still running after 10 minutes")
+			}
 		}
+		measuring.Store(false)
+		total += time.Since(t0)
+		// A short gap, unmeasured, so the next save does not start inside the
+		// previous one's cleanup.
+		time.Sleep(50 * time.Millisecond)
 	}
+	stop.Store(true)
+	wg.Wait()
+	var all []time.Duration
+	res := bgsaveLoad{saves: saves, meanSave: total / time.Duration(saves)}
+	for i := range lat {
+		all = append(all, lat[i]...)
+		res.setErrors += errs[i]
+	}
+	if len(all) == 0 {
+		return res, errors.New("no SET was sent while a BGSAVE was in progress")
+	}
+	slices.Sort(all)
+	res.requests = len(all)
+	res.p99Ms = float64(all[len(all)*99/100].Microseconds()) / 1000
+	return res, nil
+}
+
+// appendPadded appends n in decimal, zero-padded to width digits, as %012d would
+// without fmt's allocation per call.
+func appendPadded(b []byte, n, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
 }
 
 func bgsaveRunning(c interface {

@@ -141,3 +141,54 @@ func BenchmarkDelete(b *testing.B) {
 		}
 	})
 }
+
+// walkValue is about the size of an engine Object, so entries spread over memory as
+// the keyspace's do.
+type walkValue struct {
+	a   [7]int64
+	gen uint16
+}
+
+// BenchmarkWalkOrder is a snapshot's walk over a 1M-entry table in slices of 128,
+// stamping each value: bucket order (Walker) against Scan's reverse-binary order.
+func BenchmarkWalkOrder(b *testing.B) {
+	makeBenchKeys()
+	d := New[walkValue]()
+	for _, k := range benchKeyBytes {
+		d.Set(k, walkValue{})
+	}
+	for d.Rehash(1000) {
+	}
+	gen := uint16(0)
+	stamp := func(_ string, v *walkValue) { v.gen = gen }
+	b.Run("walker", func(b *testing.B) {
+		for b.Loop() {
+			gen++
+			w := d.Walk()
+			for {
+				if _, done := w.Next(128, stamp); done {
+					break
+				}
+			}
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			gen++
+			cursor := uint64(0)
+			for {
+				for n := 0; n < 128; {
+					var k int
+					cursor, k = d.scan(cursor, stamp)
+					n += k
+					if cursor == 0 {
+						break
+					}
+				}
+				if cursor == 0 {
+					break
+				}
+			}
+		}
+	})
+}

@@ -60,6 +60,9 @@ type Dict[V any] struct {
 	// rehashIdx is the next bucket of tables[0] to move while rehashing; all
 	// buckets below it are empty, which Scan and Sample rely on.
 	rehashIdx int
+	// resizes counts the resizes started and the clears, so a Walker can tell
+	// that bucket indexes no longer mean what they meant when it started.
+	resizes uint64
 }
 
 // New returns an empty Dict with its own hash seed.
@@ -222,6 +225,7 @@ func del[V any, K key](d *Dict[V], k K) (V, bool) {
 
 // Clear removes every entry and releases the tables.
 func (d *Dict[V]) Clear() {
+	d.resizes++
 	d.tables = [2][]*entry[V]{}
 	d.used = [2]int{}
 	d.rehashIdx = 0
@@ -271,6 +275,7 @@ func (d *Dict[V]) resize(n int) {
 	if d.seed == (maphash.Seed{}) {
 		d.seed = maphash.MakeSeed()
 	}
+	d.resizes++
 	table := make([]*entry[V], size)
 	if d.used[0] == 0 {
 		// Nothing to move: switch at once instead of walking empty buckets.

@@ -29,14 +29,19 @@ func (d *Dict[V]) Range(fn func(key string, v *V) bool) {
 // bits and so come after b's already-visited predecessors in that order;
 // shrinking merges them back. Either way no unvisited bucket is skipped.
 func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v *V)) (next uint64) {
+	next, _ = d.scan(cursor, fn)
+	return next
+}
+
+// scan is Scan that also counts the entries passed to fn.
+func (d *Dict[V]) scan(cursor uint64, fn func(key string, v *V)) (next uint64, visited int) {
 	if d.Len() == 0 {
-		return 0
+		return 0, 0
 	}
 	if d.tables[1] == nil {
 		table := d.tables[0]
 		mask := uint64(len(table) - 1)
-		scanBucket(table[cursor&mask], fn)
-		return nextCursor(cursor, mask)
+		return nextCursor(cursor, mask), scanBucket(table[cursor&mask], fn)
 	}
 	// While rehashing, visit the bucket of the smaller table and then every
 	// bucket of the larger table that it expands to, so the cursor stays
@@ -46,21 +51,23 @@ func (d *Dict[V]) Scan(cursor uint64, fn func(key string, v *V)) (next uint64) {
 		small, large = large, small
 	}
 	smallMask, largeMask := uint64(len(small)-1), uint64(len(large)-1)
-	scanBucket(small[cursor&smallMask], fn)
+	visited = scanBucket(small[cursor&smallMask], fn)
 	for {
-		scanBucket(large[cursor&largeMask], fn)
+		visited += scanBucket(large[cursor&largeMask], fn)
 		cursor = nextCursor(cursor, largeMask)
 		// Stop once the bits that only the larger table has wrap around.
 		if cursor&(smallMask^largeMask) == 0 {
-			return cursor
+			return cursor, visited
 		}
 	}
 }
 
-func scanBucket[V any](e *entry[V], fn func(string, *V)) {
+func scanBucket[V any](e *entry[V], fn func(string, *V)) (n int) {
 	for ; e != nil; e = e.next {
 		fn(e.key, &e.val)
+		n++
 	}
+	return n
 }
 
 // nextCursor increments the masked bits of cursor in reverse-binary order.

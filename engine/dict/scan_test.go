@@ -38,113 +38,131 @@ func TestScanStaticVisitsEachOnce(t *testing.T) {
 	}
 }
 
-// TestScanGuarantee checks SCAN's promise while the table is resized under
-// the cursor: every key present for the whole scan is returned.
-func TestScanGuarantee(t *testing.T) {
-	tests := []struct {
-		name   string
-		stable int // keys present throughout
-		before int // churn keys present when the scan starts
-		// churn runs between scan calls; step counts the calls so far.
-		churn func(d *Dict[int], r *rand.Rand, step int, next *int)
-	}{
-		{"grow", 200, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
-			if step > 40 {
-				return // let the scan catch up with the table
-			}
-			for range 50 {
+// resizeChurns are changes made between the calls of a scan or walk that resize
+// the table under its cursor.
+var resizeChurns = []resizeChurn{
+	{"grow", 200, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
+		if step > 40 {
+			return // let the scan catch up with the table
+		}
+		for range 50 {
+			d.SetString(fmt.Sprint("churn", *next), 0)
+			*next++
+		}
+	}},
+	{"shrink", 50, 20000, func(d *Dict[int], r *rand.Rand, step int, next *int) {
+		for j := range 400 {
+			d.DeleteString(fmt.Sprint("churn", step*400+j))
+		}
+	}},
+	{"grow then shrink", 100, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
+		if step < 20 {
+			for range 300 {
 				d.SetString(fmt.Sprint("churn", *next), 0)
 				*next++
 			}
-		}},
-		{"shrink", 50, 20000, func(d *Dict[int], r *rand.Rand, step int, next *int) {
-			for j := range 400 {
-				d.DeleteString(fmt.Sprint("churn", step*400+j))
+			return
+		}
+		if step == 20 {
+			for i := range *next {
+				d.DeleteString(fmt.Sprint("churn", i))
 			}
-		}},
-		{"grow then shrink", 100, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
-			if step < 20 {
-				for range 300 {
-					d.SetString(fmt.Sprint("churn", *next), 0)
-					*next++
-				}
-				return
+		}
+	}},
+	{"random churn with partial rehash", 300, 1000, func(d *Dict[int], r *rand.Rand, step int, next *int) {
+		for range r.IntN(400) {
+			k := fmt.Sprint("churn", r.IntN(3000))
+			if r.IntN(2) == 0 {
+				d.SetString(k, 0)
+			} else {
+				d.DeleteString(k)
 			}
-			if step == 20 {
-				for i := range *next {
-					d.DeleteString(fmt.Sprint("churn", i))
-				}
+		}
+		d.Rehash(r.IntN(3))
+	}},
+	{"resize at every call", 64, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
+		// Alternate between far bigger and far smaller tables, so the
+		// cursor crosses several doublings and halvings at once.
+		if step%2 == 0 && step < 30 {
+			for range 2000 {
+				d.SetString(fmt.Sprint("churn", *next), 0)
+				*next++
 			}
-		}},
-		{"random churn with partial rehash", 300, 1000, func(d *Dict[int], r *rand.Rand, step int, next *int) {
-			for range r.IntN(400) {
-				k := fmt.Sprint("churn", r.IntN(3000))
-				if r.IntN(2) == 0 {
-					d.SetString(k, 0)
-				} else {
-					d.DeleteString(k)
-				}
+		} else if step < 30 {
+			for i := *next - 2000; i < *next; i++ {
+				d.DeleteString(fmt.Sprint("churn", i))
 			}
-			d.Rehash(r.IntN(3))
-		}},
-		{"resize at every call", 64, 0, func(d *Dict[int], r *rand.Rand, step int, next *int) {
-			// Alternate between far bigger and far smaller tables, so the
-			// cursor crosses several doublings and halvings at once.
-			if step%2 == 0 && step < 30 {
-				for range 2000 {
-					d.SetString(fmt.Sprint("churn", *next), 0)
-					*next++
-				}
-			} else if step < 30 {
-				for i := *next - 2000; i < *next; i++ {
-					d.DeleteString(fmt.Sprint("churn", i))
-				}
+		}
+		d.RehashFor(time.Second)
+	}},
+}
+
+// resizeChurn is one entry of resizeChurns.
+type resizeChurn = struct {
+	name   string
+	stable int // keys present throughout
+	before int // churn keys present when the scan starts
+	// churn runs between scan calls; step counts the calls so far.
+	churn func(d *Dict[int], r *rand.Rand, step int, next *int)
+}
+
+// checkChurnGuarantee fills a table as tc says, then calls visit (one call of a
+// scan or walk, passing entries to see and reporting whether it is over) with
+// tc.churn between calls, for 20 seeds, and fails unless every stable key was
+// seen. resized says, at the end, whether the visit went through a resize; the
+// test proves nothing otherwise.
+func checkChurnGuarantee(t *testing.T, tc resizeChurn, start func(d *Dict[int]) (visit func(see func(string, *int)) bool, resized func() bool)) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		d := New[int]()
+		stable := map[string]bool{}
+		for i := range tc.stable {
+			k := fmt.Sprint("stable", i)
+			stable[k] = true
+			d.SetString(k, i)
+		}
+		next := 0
+		for ; next < tc.before; next++ {
+			d.SetString(fmt.Sprint("churn", next), 0)
+		}
+		seen := map[string]bool{}
+		see := func(k string, _ *int) { seen[k] = true }
+		visit, resized := start(d)
+		for step := 0; !visit(see); step++ {
+			tc.churn(d, r, step, &next)
+			if step > 100000 {
+				t.Fatal("the visit does not terminate")
 			}
-			d.RehashFor(time.Second)
-		}},
+		}
+		if !resized() {
+			t.Fatalf("seed %d: the visit never went through a resize; the test proves nothing", seed)
+		}
+		for k := range stable {
+			if !seen[k] {
+				t.Fatalf("seed %d: stable key %q not returned", seed, k)
+			}
+		}
+		checkInvariants(t, d)
 	}
-	for _, tc := range tests {
+}
+
+// TestScanGuarantee checks SCAN's promise while the table is resized under
+// the cursor: every key present for the whole scan is returned.
+func TestScanGuarantee(t *testing.T) {
+	for _, tc := range resizeChurns {
 		t.Run(tc.name, func(t *testing.T) {
-			for seed := range uint64(20) {
-				r := rand.New(rand.NewPCG(seed, 1))
-				d := New[int]()
-				stable := map[string]bool{}
-				for i := range tc.stable {
-					k := fmt.Sprint("stable", i)
-					stable[k] = true
-					d.SetString(k, i)
-				}
-				next := 0
-				for ; next < tc.before; next++ {
-					d.SetString(fmt.Sprint("churn", next), 0)
-				}
-				seen := map[string]bool{}
-				resized := false
+			checkChurnGuarantee(t, tc, func(d *Dict[int]) (func(func(string, *int)) bool, func() bool) {
 				startMain, _ := d.Buckets()
-				cursor := uint64(0)
-				for step := 0; ; step++ {
-					cursor = d.Scan(cursor, func(k string, _ *int) { seen[k] = true })
-					if cursor == 0 {
-						break
-					}
-					tc.churn(d, r, step, &next)
+				cursor, resized := uint64(0), false
+				visit := func(see func(string, *int)) bool {
 					if m, _ := d.Buckets(); m != startMain || d.IsRehashing() {
 						resized = true
 					}
-					if step > 100000 {
-						t.Fatal("scan does not terminate")
-					}
+					cursor = d.Scan(cursor, see)
+					return cursor == 0
 				}
-				if !resized {
-					t.Fatalf("seed %d: the table never resized during the scan; the test proves nothing", seed)
-				}
-				for k := range stable {
-					if !seen[k] {
-						t.Fatalf("seed %d: stable key %q not returned", seed, k)
-					}
-				}
-				checkInvariants(t, d)
-			}
+				return visit, func() bool { return resized }
+			})
 		})
 	}
 }
