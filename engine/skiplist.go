@@ -186,6 +186,19 @@ func (zsl *skiplist) UpdateScore(curScore float64, member string, newScore float
 	return zsl.Insert(newScore, x.member)
 }
 
+// countBetween counts the nodes from first to last inclusive (the ends of a range,
+// nil when the range is empty) from their ranks, as Redis's ZCOUNT and ZLEXCOUNT do.
+func (zsl *skiplist) countBetween(first, last *zslNode) int {
+	if first == nil {
+		return 0
+	}
+	count := zsl.length - (zsl.Rank(first.score, first.member) - 1)
+	if last != nil {
+		count -= zsl.length - zsl.Rank(last.score, last.member)
+	}
+	return count
+}
+
 // Rank is the 1-based rank of (score, member), 0 when absent.
 func (zsl *skiplist) Rank(score float64, member string) int {
 	rank := 0

@@ -688,15 +688,7 @@ func cmdZcount(c *Ctx) {
 	}
 	if o.Enc == EncSkiplist {
 		zsl := o.Val.(*zset).zsl
-		// Counted from the ranks of both ends, as Redis does.
-		count := 0
-		if first := zsl.FirstInRange(&r); first != nil {
-			count = zsl.length - (zsl.Rank(first.score, first.member) - 1)
-			if last := zsl.LastInRange(&r); last != nil {
-				count -= zsl.length - zsl.Rank(last.score, last.member)
-			}
-		}
-		c.W.Int(int64(count))
+		c.W.Int(int64(zsl.countBetween(zsl.FirstInRange(&r), zsl.LastInRange(&r))))
 		return
 	}
 	var buf [zcursorStack]int32
@@ -724,15 +716,7 @@ func cmdZlexcount(c *Ctx) {
 	}
 	if o.Enc == EncSkiplist {
 		zsl := o.Val.(*zset).zsl
-		// Counted from the ranks of both ends, as Redis does.
-		count := 0
-		if first := zsl.FirstInLexRange(&r); first != nil {
-			count = zsl.length - (zsl.Rank(first.score, first.member) - 1)
-			if last := zsl.LastInLexRange(&r); last != nil {
-				count -= zsl.length - zsl.Rank(last.score, last.member)
-			}
-		}
-		c.W.Int(int64(count))
+		c.W.Int(int64(zsl.countBetween(zsl.FirstInLexRange(&r), zsl.LastInLexRange(&r))))
 		return
 	}
 	var buf [zcursorStack]int32
