@@ -74,8 +74,8 @@ type Engine struct {
 	dbs      []*DB
 	commands *Table
 	clock    func() time.Time
-	// realClock is set when clock is time.Now, so Exec can take the command's time
-	// and its start for commandstats from one reading.
+	// realClock is set when clock is time.Now, so Exec can derive the command's
+	// time from execClock's readings instead of reading the clock again.
 	realClock bool
 	// execClock times commands with monotonic readings only (see execClock).
 	execClock execClock

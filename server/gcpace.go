@@ -29,7 +29,7 @@ const (
 	gcPaceTick  = 100 * time.Millisecond
 )
 
-var gcPace struct {
+var gcPace = struct {
 	mu       sync.Mutex
 	started  bool
 	base     int // the process's configured GOGC; negative: off, left alone
@@ -38,12 +38,11 @@ var gcPace struct {
 	cycles   uint64
 	live     uint64
 	lastSeen time.Time // when a collection was last observed
-}
-
-var gcPaceSamples = []metrics.Sample{
+	samples  []metrics.Sample
+}{samples: []metrics.Sample{
 	{Name: "/gc/cycles/total:gc-cycles"},
 	{Name: "/gc/heap/live:bytes"},
-}
+}}
 
 // paceGC adjusts GOGC for the collection rate since its last call (see above).
 func paceGC(now time.Time) {
@@ -55,8 +54,8 @@ func paceGC(now time.Time) {
 		p.base = debug.SetGCPercent(100) // reads the configured value...
 		debug.SetGCPercent(p.base)       // ...and puts it back
 		p.percent = p.base
-		metrics.Read(gcPaceSamples)
-		p.cycles, p.live = gcPaceSamples[0].Value.Uint64(), gcPaceSamples[1].Value.Uint64()
+		metrics.Read(p.samples)
+		p.cycles, p.live = p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64()
 		p.at, p.lastSeen = now, now
 		return
 	}
@@ -64,8 +63,8 @@ func paceGC(now time.Time) {
 	if p.base < 0 || elapsed < gcPaceTick {
 		return
 	}
-	metrics.Read(gcPaceSamples)
-	cycles, live := gcPaceSamples[0].Value.Uint64(), gcPaceSamples[1].Value.Uint64()
+	metrics.Read(p.samples)
+	cycles, live := p.samples[0].Value.Uint64(), p.samples[1].Value.Uint64()
 	n, prevLive := cycles-p.cycles, p.live
 	p.cycles, p.live, p.at = cycles, live, now
 	if n > 0 {

@@ -42,13 +42,17 @@ type memRelease struct {
 	pending   bool      // writes seen since the last release
 	running   bool      // a release is in progress (guarded by the engine lock)
 	nextOK    time.Time // the earliest time the next release may start
+	// samples is this server's own: metrics.Read writes into it, and several
+	// servers in one process (tests) run their crons concurrently.
+	samples []metrics.Sample
 }
 
-var memReleaseSamples = []metrics.Sample{
-	{Name: "/memory/classes/heap/objects:bytes"},
-	{Name: "/memory/classes/heap/unused:bytes"},
-	{Name: "/memory/classes/heap/free:bytes"},
-	{Name: "/gc/heap/live:bytes"},
+// memReleaseMetrics are the samples memoryReleaseCron reads, in this order.
+var memReleaseMetrics = [...]string{
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/gc/heap/live:bytes",
 }
 
 // memoryReleaseCron runs on each cron tick with the engine lock held.
@@ -62,8 +66,13 @@ func (s *Server) memoryReleaseCron(now time.Time) {
 		return
 	}
 	r.pending = false
-	metrics.Read(memReleaseSamples)
-	v := func(i int) int64 { return int64(memReleaseSamples[i].Value.Uint64()) }
+	if r.samples == nil {
+		for _, name := range memReleaseMetrics {
+			r.samples = append(r.samples, metrics.Sample{Name: name})
+		}
+	}
+	metrics.Read(r.samples)
+	v := func(i int) int64 { return int64(r.samples[i].Value.Uint64()) }
 	// Heap pages the process holds (objects, unused slots, free but not yet
 	// returned) against what the last cycle found live.
 	held, live := v(0)+v(1)+v(2), v(3)

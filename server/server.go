@@ -4,16 +4,17 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"kv/aof"
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"kv/acl"
+	"kv/aof"
 	"kv/config"
 	"kv/engine"
 	"kv/resp"
@@ -261,15 +262,9 @@ func (s *Server) Serve(ln net.Listener) error {
 // Connections accepted on it stay open, as in Redis.
 func (s *Server) StopListening(ln net.Listener) {
 	s.connsMu.Lock()
-	found := false
-	for i, l := range s.listeners {
-		if l == ln {
-			s.listeners = append(s.listeners[:i], s.listeners[i+1:]...)
-			found = true
-			break
-		}
-	}
-	if !found {
+	if i := slices.Index(s.listeners, ln); i >= 0 {
+		s.listeners = slices.Delete(s.listeners, i, i+1)
+	} else {
 		if s.retired == nil {
 			s.retired = make(map[net.Listener]bool)
 		}
@@ -283,12 +278,7 @@ func (s *Server) StopListening(ln net.Listener) {
 func (s *Server) serving(ln net.Listener) bool {
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
-	for _, l := range s.listeners {
-		if l == ln {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(s.listeners, ln)
 }
 
 func (s *Server) accept(nc net.Conn) {
