@@ -143,7 +143,7 @@ func (pl *portListeners) move(errText string) error {
 	// none left and the process would exit.
 	pl.ls.wg.Add(1)
 	defer pl.ls.wg.Done()
-	old, oldAddrs, oldAt := pl.lns, pl.addrs, pl.at
+	old, oldAddrs, oldAt, oldKey := pl.lns, pl.addrs, pl.at, pl.key
 	for _, ln := range old {
 		pl.ls.srv.StopListening(ln)
 	}
@@ -156,7 +156,8 @@ func (pl *portListeners) move(errText string) error {
 			if rerr != nil {
 				pl.ls.log.Warn("cannot listen on the previous addresses again", "err", rerr)
 			} else {
-				pl.lns = lns
+				// Back where it was: CONFIG SET's rollback then finds nothing to move.
+				pl.lns, pl.addrs, pl.at, pl.key = lns, oldAddrs, oldAt, oldKey
 				pl.startAll()
 			}
 		}
