@@ -323,7 +323,8 @@ func (e *Engine) leaveExec() {
 	r := &e.blocking
 	r.depth--
 	if r.depth == 0 && len(r.ready) > 0 {
-		r.depth++ // serving runs handlers that must not block or re-enter this loop
+		e.execClock.chained = 0 // serving takes time the next command must not count
+		r.depth++               // serving runs handlers that must not block or re-enter this loop
 		e.serveReady()
 		r.depth--
 	}

@@ -170,7 +170,11 @@ func (e *Engine) Lock() {
 }
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { e.mu.Unlock() }
+func (e *Engine) Unlock() {
+	// The next command may start long after this: it reads the clock afresh.
+	e.execClock.chained = 0
+	e.mu.Unlock()
+}
 
 // Commands is the command table.
 func (e *Engine) Commands() *Table { return e.commands }
@@ -309,7 +313,14 @@ func (e *Engine) NewCtx(w *resp.Writer, client any) *Ctx {
 // commandstats. Callers have checked arity, authentication and the like.
 func (e *Engine) Exec(c *Ctx) {
 	cmd := c.Cmd
-	start := e.execClock.mono()
+	// A top-level command starts where the previous one ended if the lock was held in
+	// between (a pipelined batch): one clock read per command instead of two.
+	topLevel := e.blocking.depth == 0
+	start := e.execClock.chained
+	if !topLevel || start == 0 {
+		start = e.execClock.mono()
+	}
+	e.execClock.chained = 0
 	// Deferred calls run last-first: the command's propagation unit is delivered
 	// before clients blocked on keys it made ready are served, and each served client
 	// is a unit of its own, as Redis propagates after call() and then per client in
@@ -343,7 +354,11 @@ func (e *Engine) Exec(c *Ctx) {
 	c.Blocked = false
 	before := c.W.Len()
 	cmd.Handler(c)
-	dur := e.execClock.mono() - start
+	end := e.execClock.mono()
+	if topLevel {
+		e.execClock.chained = end
+	}
+	dur := end - start
 	st := &cmd.Stats
 	st.Calls++
 	st.Usec += dur.Microseconds()
@@ -380,9 +395,13 @@ func (e *Engine) Exec(c *Ctx) {
 // a time.Now taken at most rebaseAfter earlier, so a step of the system clock reaches
 // commands within that. Engine lock held.
 type execClock struct {
-	origin time.Time     // fixed: readings are durations since it
-	wallNs int64         // Unix nanoseconds at monotonic reading wallAt
-	wallAt time.Duration // 0 before the first rebase
+	origin time.Time // fixed: readings are durations since it
+	// chained is the reading at the end of the last top-level command while the lock
+	// has been held since, else 0. A batch's next command starts there, so the time
+	// between two commands of a batch (parsing, checks) counts toward the second.
+	chained time.Duration
+	wallNs  int64         // Unix nanoseconds at monotonic reading wallAt
+	wallAt  time.Duration // 0 before the first rebase
 }
 
 const rebaseAfter = 100 * time.Millisecond

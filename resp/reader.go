@@ -163,13 +163,40 @@ func (r *Reader) parseInline() ([][]byte, bool, error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
+	lineStart := r.r
 	r.r += nl + 1
+	r.inline = true
+	if bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\'') < 0 {
+		return r.splitPlainInline(line, lineStart), true, nil
+	}
 	args, err := SplitArgs(line)
 	if err != nil {
 		return nil, false, &ProtocolError{"unbalanced quotes in request"}
 	}
-	r.inline = true
 	return args, true, nil
+}
+
+// splitPlainInline splits an inline request without quotes, which SplitArgs would
+// split at blanks alone, into windows of the buffer like a multibulk request's, so the
+// common inline request (PING, redis-benchmark's PING_INLINE) allocates nothing.
+// lineStart is where line begins in buf.
+func (r *Reader) splitPlainInline(line []byte, lineStart int) [][]byte {
+	first := len(r.arena)
+	for i := 0; i < len(line); {
+		if isBlank(line[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && !isBlank(line[j]) {
+			j++
+		}
+		r.arena = append(r.arena, line[i:j:j])
+		r.offs = append(r.offs, lineStart+i)
+		i = j
+	}
+	n := len(r.arena)
+	return r.arena[first:n:n]
 }
 
 // line returns the next CRLF-terminated line at r.r without the CRLF, or ok=false when

@@ -199,3 +199,42 @@ func TestParseCount(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineWithoutQuotesMatchesSplitArgs: inline requests without quotes take a path
+// that splits inside the buffer; it must agree with SplitArgs, and a batch of them must
+// stay intact until the next read, as multibulk requests do.
+func TestInlineWithoutQuotesMatchesSplitArgs(t *testing.T) {
+	lines := []string{
+		"PING", "  SET  k\tv  ", "GET \x00k", "a b c d e f g h i j k l m n o p", "ECHO \\x41\\n",
+		"x", "\t\t", "MSET a 1 b 2 c 3",
+	}
+	var in bytes.Buffer
+	for _, l := range lines {
+		in.WriteString(l + "\r\n")
+	}
+	r := NewReader(&in, Limits{})
+	var batch [][][]byte
+	args, err := r.ReadCommand()
+	for ; err == nil; args, _, err = r.Next() {
+		if args == nil {
+			break
+		}
+		batch = append(batch, args)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][][]byte
+	for _, l := range lines {
+		w, err := SplitArgs([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w) > 0 {
+			want = append(want, w)
+		}
+	}
+	if !reflect.DeepEqual(batch, want) {
+		t.Fatalf("got %q, want %q", batch, want)
+	}
+}
