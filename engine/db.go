@@ -78,6 +78,10 @@ func (db *DB) Put(key []byte, o Object, expireAt int64) (added bool) {
 	return added
 }
 
+// Warm prepares the cache for a batch of Puts of keys (dict.Warm): a bulk load calls
+// it before putting them.
+func (db *DB) Warm(keys [][]byte) { db.keys.Warm(keys) }
+
 // remove deletes key and its TTL without signalling.
 func (db *DB) remove(key []byte) bool {
 	db.e.beforeChange(db, key)

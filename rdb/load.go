@@ -37,7 +37,28 @@ type loader struct {
 	// key.
 	fresh     engine.Object
 	freshKeys int
+	// pending are keys read but not yet put, so the dictionary can be warmed for a
+	// whole batch at once (engine.DB.Warm); keyBuf holds their names, because the
+	// decoder reuses an entry's key.
+	pending []pendingKey
+	keyBuf  []byte
+	keys    [][]byte
 }
+
+// pendingKey is a decoded key waiting for its batch to be put.
+type pendingKey struct {
+	db       *engine.DB
+	dbIndex  int
+	start    int // the key's name is keyBuf[start:end]
+	end      int
+	o        engine.Object
+	expireMs int64
+	offset   int64
+}
+
+// loadBatch is how many keys are put together: enough for warming to overlap the
+// cache misses of many keys, few enough for them to stay cached until their Put.
+const loadBatch = 32
 
 const freshEvery = 1 << 16
 
@@ -45,12 +66,18 @@ const freshEvery = 1 << 16
 // the dictionary copies the key.
 func (l *loader) reusesEntries() {}
 
-func (l *loader) Header(int) error      { return nil }
-func (l *loader) SelectDB(db int) error { l.db = db; return nil }
+func (l *loader) Header(int) error { return nil }
+func (l *loader) SelectDB(db int) error {
+	l.db = db
+	return l.flush()
+}
 
 // ResizeDB sizes an empty database's tables for what follows, so loading does not
 // rehash step by step (Redis's dictExpand on RESIZEDB).
 func (l *loader) ResizeDB(keys, expires uint64) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
 	db := l.e.DB(l.db)
 	if db == nil || db.Len() > 0 {
 		return nil
@@ -110,10 +137,42 @@ func (l *loader) Key(en *Entry) error {
 		}
 		l.e.SetEvictionHint(&o, idle, freq)
 	}
-	if !db.Put(en.Key, o, en.Meta.ExpireMs) && !l.o.Merge {
-		return &CorruptError{Offset: en.Offset, What: fmt.Sprintf("duplicated key %q in database %d", en.Key, en.DB)}
+	start := len(l.keyBuf)
+	l.keyBuf = append(l.keyBuf, en.Key...)
+	l.pending = append(l.pending, pendingKey{
+		db: db, dbIndex: en.DB, start: start, end: len(l.keyBuf),
+		o: o, expireMs: en.Meta.ExpireMs, offset: en.Offset,
+	})
+	if len(l.pending) >= loadBatch {
+		return l.flush()
 	}
-	l.stats.Keys++
+	return nil
+}
+
+// flush puts the pending keys, warming each database's dictionary for them first.
+func (l *loader) flush() error {
+	if len(l.pending) == 0 {
+		return nil
+	}
+	defer func() { l.pending, l.keyBuf, l.keys = l.pending[:0], l.keyBuf[:0], l.keys[:0] }()
+	for i := 0; i < len(l.pending); {
+		db := l.pending[i].db
+		j := i
+		for j < len(l.pending) && l.pending[j].db == db {
+			l.keys = append(l.keys, l.keyBuf[l.pending[j].start:l.pending[j].end])
+			j++
+		}
+		db.Warm(l.keys[len(l.keys)-(j-i):])
+		i = j
+	}
+	for i := range l.pending {
+		p := &l.pending[i]
+		key := l.keys[i]
+		if !p.db.Put(key, p.o, p.expireMs) && !l.o.Merge {
+			return &CorruptError{Offset: p.offset, What: fmt.Sprintf("duplicated key %q in database %d", key, p.dbIndex)}
+		}
+		l.stats.Keys++
+	}
 	return nil
 }
 
@@ -122,5 +181,9 @@ func (l *loader) Key(en *Entry) error {
 func Load(r io.Reader, e *engine.Engine, o LoadOptions) (LoadStats, error) {
 	l := &loader{e: e, o: o, now: e.NowMs(), stats: LoadStats{Aux: map[string]string{}}}
 	err := Read(r, l)
+	// Keys read before an error stay loaded, as if put one by one.
+	if ferr := l.flush(); err == nil {
+		err = ferr
+	}
 	return l.stats, err
 }

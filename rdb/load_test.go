@@ -2,8 +2,10 @@ package rdb
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,5 +114,86 @@ func TestSaveFunctions(t *testing.T) {
 	e2.Unlock()
 	if err != nil || st.Functions != 1 || len(fs.libs) != 1 || fs.libs[0].Code != code {
 		t.Fatalf("load: %v %+v %+v", err, st, fs.libs)
+	}
+}
+
+// rdbWithKeys writes a version 10 RDB file of string keys in database 0, value = key.
+func rdbWithKeys(keys []string) []byte {
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf, false)
+	enc.Raw([]byte("REDIS0010"))
+	enc.Byte(0xFE) // SELECTDB
+	enc.Len(0)
+	for _, k := range keys {
+		enc.Byte(0) // string
+		enc.String([]byte(k))
+		enc.String([]byte("v-" + k))
+	}
+	enc.Byte(0xFF)
+	enc.Uint64LE(enc.CRC())
+	_ = enc.Flush()
+	return buf.Bytes()
+}
+
+// TestLoadDuplicatedKey: loading puts keys in batches, yet a key repeated in the file,
+// whether in the same batch or far apart, is still an error naming it, and the keys
+// before it are loaded. Merge lets the later value win instead.
+func TestLoadDuplicatedKey(t *testing.T) {
+	var keys []string
+	for i := range 100 {
+		keys = append(keys, "k"+strconv.Itoa(i))
+	}
+	cases := []struct {
+		name         string
+		dupAt, dupOf int
+	}{
+		{"same batch", 5, 2},
+		{"far apart", 90, 3},
+		{"adjacent across a batch boundary", loadBatch, loadBatch - 1},
+	}
+	for _, c := range cases {
+		file := append(append(append([]string{}, keys[:c.dupAt]...), keys[c.dupOf]), keys[c.dupAt:]...)
+		e := engine.New(engine.Options{Databases: 16})
+		e.Lock()
+		st, err := Load(bytes.NewReader(rdbWithKeys(file)), e, LoadOptions{Master: true})
+		var cerr *CorruptError
+		if !errors.As(err, &cerr) || !strings.Contains(err.Error(), `duplicated key "`+keys[c.dupOf]+`"`) {
+			t.Errorf("%s: err = %v, want a duplicated key error naming %s", c.name, err, keys[c.dupOf])
+		}
+		if st.Keys != int64(c.dupAt) || e.DB(0).Len() != c.dupAt {
+			t.Errorf("%s: %d keys loaded (stats %d), want the %d before the duplicate", c.name, e.DB(0).Len(), st.Keys, c.dupAt)
+		}
+		e.Unlock()
+
+		e = engine.New(engine.Options{Databases: 16})
+		e.Lock()
+		if _, err := Load(bytes.NewReader(rdbWithKeys(file)), e, LoadOptions{Master: true, Merge: true}); err != nil {
+			t.Errorf("%s with merge: %v", c.name, err)
+		}
+		if e.DB(0).Len() != len(keys) {
+			t.Errorf("%s with merge: %d keys, want %d", c.name, e.DB(0).Len(), len(keys))
+		}
+		e.Unlock()
+	}
+}
+
+// TestLoadTruncatedKeepsKeysRead: keys read before a truncation are loaded even when
+// they were still waiting for their batch.
+func TestLoadTruncatedKeepsKeysRead(t *testing.T) {
+	var keys []string
+	for i := range loadBatch + 10 {
+		keys = append(keys, "key"+strconv.Itoa(i))
+	}
+	file := rdbWithKeys(keys)
+	cut := file[:len(file)-9-len("v-key")-3] // inside the last key's value
+	e := engine.New(engine.Options{Databases: 16})
+	e.Lock()
+	defer e.Unlock()
+	_, err := Load(bytes.NewReader(cut), e, LoadOptions{Master: true})
+	if err == nil {
+		t.Fatal("truncated file loaded without error")
+	}
+	if got := e.DB(0).Len(); got != len(keys)-1 {
+		t.Fatalf("%d keys loaded, want %d (all but the cut one): %v", got, len(keys)-1, err)
 	}
 }

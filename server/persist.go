@@ -246,6 +246,7 @@ func (s *Server) persistTick(now int64) {
 // LoadDataset loads dir/dbfilename into the engine if it exists, dropping keys that
 // have already expired (unless this server is a replica). Call it before Serve.
 func (s *Server) LoadDataset() error {
+	defer bulkLoadGC()()
 	s.e.Lock()
 	defer s.e.Unlock()
 	if s.cfg.Appendonly.Get() {
@@ -574,7 +575,9 @@ func (s *Server) debugReload(c *engine.Ctx) {
 	}
 	f, err := os.Open(s.rdbPath())
 	if err == nil {
+		loaded := bulkLoadGC()
 		_, err = rdb.Load(f, s.e, rdb.LoadOptions{Master: !s.e.Replica, Merge: merge})
+		loaded()
 		f.Close()
 	}
 	if err != nil {

@@ -378,7 +378,9 @@ func (s *Server) fullSyncFromMaster(l *masterLink, nc net.Conn, br *bufio.Reader
 		if fs := s.e.Functions(); fs != nil {
 			fs.FlushLibraries()
 		}
+		loaded := bulkLoadGC()
 		st, err := rdb.Load(bufio.NewReaderSize(f, 1<<20), s.e, rdb.LoadOptions{Master: false})
+		loaded()
 		r.replid, r.offset = replid, off
 		r.clearReplid2()
 		r.backlog = nil

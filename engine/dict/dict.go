@@ -63,6 +63,8 @@ type Dict[V any] struct {
 	// resizes counts the resizes started and the clears, so a Walker can tell
 	// that bucket indexes no longer mean what they meant when it started.
 	resizes uint64
+	// warmed keeps what Warm read, so its loads are not optimised away.
+	warmed uintptr
 }
 
 // New returns an empty Dict with its own hash seed.

@@ -262,3 +262,29 @@ func TestNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmChangesNothing: Warm only reads, on an empty table and after every insert
+// (so during the growth rehashes too), with keys present and absent.
+func TestWarmChangesNothing(t *testing.T) {
+	d := New[int]()
+	var keys [][]byte
+	for i := range 100 {
+		keys = append(keys, []byte(fmt.Sprint("w", i)))
+	}
+	d.Warm(keys)
+	for i, k := range keys {
+		if i%2 == 0 {
+			d.Set(k, i)
+		}
+		d.Warm(keys)
+	}
+	for i, k := range keys {
+		v, ok := d.Get(k)
+		if ok != (i%2 == 0) || (ok && v != i) {
+			t.Fatalf("key %s: %d %v after Warm", k, v, ok)
+		}
+	}
+	if d.Len() != 50 {
+		t.Fatalf("Len %d after Warm, want 50", d.Len())
+	}
+}
