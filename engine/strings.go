@@ -283,7 +283,8 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, reply setReply) {
 	if flags&setGet != 0 && !getGeneric(c) {
 		return
 	}
-	found := c.LookupWrite(key) != nil
+	old := c.LookupWrite(key)
+	found := old != nil
 	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
 		if flags&setGet == 0 {
 			if reply == replyOneZero {
@@ -294,7 +295,14 @@ func setGeneric(c *Ctx, flags int, key, val, expire []byte, reply setReply) {
 		}
 		return
 	}
-	c.SetKey(key, NewString(val), flags&setKeepTTL != 0)
+	nv, reused := Object{}, false
+	if found {
+		nv, reused = overwriteRaw(old, val)
+	}
+	if !reused {
+		nv = NewString(val)
+	}
+	c.SetKey(key, nv, flags&setKeepTTL != 0)
 	c.Notify(EventString, "set", key)
 	if expire != nil {
 		c.DB.SetExpire(key, when)
@@ -492,6 +500,19 @@ func makeRaw(o *Object) {
 		o.Str = append(make([]byte, 0, len(o.Str)*2), o.Str...)
 	}
 	o.Enc = EncRaw
+}
+
+// overwriteRaw makes the value that replaces old, a raw string of about val's size, in
+// old's buffer rather than a new one: SET overwriting a key with a value of the same
+// size then allocates nothing. A raw string owns its bytes (APPEND and SETRANGE edit
+// them in place, COPY and snapshots copy them), and old is about to be replaced, so
+// nothing else sees the buffer change. False when old cannot take val.
+func overwriteRaw(old *Object, val []byte) (Object, bool) {
+	if old.Type != TypeString || old.Enc != EncRaw || len(val) <= embstrLimit ||
+		cap(old.Str) < len(val) || cap(old.Str) > len(val)+len(val)/4 {
+		return Object{}, false
+	}
+	return rawString(append(old.Str[:0], val...)), true
 }
 
 // rawString makes a raw-encoded string that owns b.

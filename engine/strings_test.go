@@ -814,3 +814,38 @@ func BenchmarkSetGet(b *testing.B) {
 		}
 	}
 }
+
+// TestSetOverwriteInPlace: SET over a raw string of about the same size reuses its
+// buffer; no other key that got those bytes (COPY, GETSET's reply, a SET ... GET reply,
+// a MULTI reply) may see them change, and the encoding stays right.
+func TestSetOverwriteInPlace(t *testing.T) {
+	s := kvtest.Start(t)
+	r := s.Raw(t)
+	a, b, c := strings.Repeat("a", 100), strings.Repeat("b", 100), strings.Repeat("c", 90)
+	runScript(t, r, []sstep{
+		{"SET k " + a, "OK"},
+		{"COPY k k2", "1"},
+		{"SET k " + b + " GET", a},
+		{"GET k2", a},
+		{"GET k", b},
+		{"GETSET k " + c, b},
+		{"GET k", c},
+		{"OBJECT ENCODING k", "raw"},
+		{"APPEND k xyz", "93"},
+		{"SET k " + a, "OK"},
+		{"GET k", a},
+		{"SET k 12345", "OK"},
+		{"OBJECT ENCODING k", "int"},
+		{"SET k " + b, "OK"},
+		{"SET k short", "OK"},
+		{"OBJECT ENCODING k", "embstr"},
+		{"GET k2", a},
+	})
+	r.Do("MULTI")
+	r.Do("GET", "k2")
+	r.Do("SET", "k2", b)
+	r.Do("GET", "k2")
+	if got := r.Do("EXEC").String(); got != "["+a+" OK "+b+"]" {
+		t.Fatalf("EXEC: %s", got)
+	}
+}
