@@ -404,7 +404,7 @@ func popCommand(c *Ctx, head bool) {
 		return
 	}
 	if !hasCount {
-		c.W.Bulk(listPop(ql, head))
+		ql.PopInto(head, c.W.Bulk)
 		c.listElementsRemoved(key, ql, head, 1)
 		return
 	}
