@@ -344,3 +344,22 @@ func TestDupList(t *testing.T) {
 		t.Fatal("original changed length")
 	}
 }
+
+// BenchmarkQuicklistPushPop pushes at the head and pops at the tail, with small and
+// large entries (large ones get nodes at their bound at once: see growCap).
+func BenchmarkQuicklistPushPop(b *testing.B) {
+	for _, size := range []int{64, 1024} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			q := NewQuicklist(-2)
+			v := make([]byte, size)
+			b.ReportAllocs()
+			b.SetBytes(int64(size))
+			for i := 0; b.Loop(); i++ {
+				q.PushHead(v)
+				if i%2 == 1 {
+					q.PopInto(false, func([]byte) {})
+				}
+			}
+		})
+	}
+}
