@@ -165,6 +165,14 @@ func TestDumpPayloadMatchesRedis(t *testing.T) {
 	if back, err := ParseDumpPayload(dumpBytes(t, "lzf")); err != nil || !sameValue(back, lzfValue) {
 		t.Errorf("Redis's LZF payload does not decode: %v", err)
 	}
+	// A run of one byte compresses about 87 times (the suite's "List ziplist of various
+	// encodings" dumps 64 KB of "x"): the payload's own size must not refuse it.
+	for _, n := range []int{65535, 1 << 20} {
+		run := Value{Kind: KindString, Str: bytes.Repeat([]byte("x"), n)}
+		if back, err := ParseDumpPayload(DumpPayload(&run)); err != nil || !sameValue(back, run) {
+			t.Errorf("%d repeated bytes: payload does not decode: %v", n, err)
+		}
+	}
 	cases := map[string]Value{
 		"intset": {Kind: KindSet, Ints: []int64{1, 2, 3, 70000}},
 	}

@@ -445,6 +445,10 @@ func DumpPayload(v *Value) []byte {
 	return binary.LittleEndian.AppendUint64(buf.b, crc)
 }
 
+// lzfMaxExpansion bounds how many times larger LZF data can become (264 / 3, rounded
+// up with room for the literal runs around the references).
+const lzfMaxExpansion = 90
+
 // ParseDumpPayload checks a DUMP payload's version and checksum and decodes it, with
 // Redis's RESTORE error text on failure.
 func ParseDumpPayload(p []byte) (Value, error) {
@@ -461,7 +465,9 @@ func ParseDumpPayload(p []byte) (Value, error) {
 		return Value{}, bad
 	}
 	d := NewDecoder(bytesReader(p[1 : len(p)-10]))
-	d.MaxAlloc = uint64(len(p)) * 64
+	// No length in a valid payload exceeds what its bytes can describe: LZF, the
+	// best-compressing part, expands a 3-byte back-reference to at most 264 bytes.
+	d.MaxAlloc = uint64(len(p)) * lzfMaxExpansion
 	if !isValueType(p[0]) {
 		return Value{}, errors.New("Bad data format")
 	}
