@@ -32,9 +32,9 @@ const (
 // loadGCPercent is GOGC while a dataset loads (at start, a replica's full sync, DEBUG
 // RELOAD). Nearly all a load allocates stays live, so each collection during it marks
 // the whole dataset read so far for little garbage: loading 1M small strings spent a
-// third of its time collecting at GOGC 100, and took 30% less time at 400. The heap
-// can exceed the live data by at most 4× only if a load made that much garbage, which
-// decoding does not; maxmemory's runtime memory limit still applies.
+// third of its time collecting at GOGC 100, and took 30% less time at 400. Only the
+// garbage a load makes could take the heap past its live data (by up to 4×), and
+// decoding makes little; maxmemory's runtime memory limit still applies.
 const loadGCPercent = 400
 
 var gcPace = struct {
