@@ -106,13 +106,7 @@ func (c *Config) File() string {
 // hook may read any setting. It panics on an unknown name: that is a
 // programming error, not input.
 func (c *Config) OnChange(name string, fn func()) {
-	e := c.lookup(name)
-	if e == nil {
-		panic(fmt.Sprintf("config: OnChange on unknown setting %q", name))
-	}
-	c.mu.Lock()
-	e.hooks = append(e.hooks, fn)
-	c.mu.Unlock()
+	c.register("OnChange", name, func(e *entry) { e.hooks = append(e.hooks, fn) })
 }
 
 // OnApply registers fn to put a change of name into effect where that can
@@ -121,12 +115,18 @@ func (c *Config) OnChange(name string, fn func()) {
 // stores the previous values back, applies them again, and fails with the
 // error's text, as Redis's apply functions and restoreBackupConfig do.
 func (c *Config) OnApply(name string, fn func() error) {
+	c.register("OnApply", name, func(e *entry) { e.apply = append(e.apply, fn) })
+}
+
+// register adds a hook to name's entry under the Config lock; what names the caller
+// in the panic for an unknown name.
+func (c *Config) register(what, name string, add func(*entry)) {
 	e := c.lookup(name)
 	if e == nil {
-		panic(fmt.Sprintf("config: OnApply on unknown setting %q", name))
+		panic(fmt.Sprintf("config: %s on unknown setting %q", what, name))
 	}
 	c.mu.Lock()
-	e.apply = append(e.apply, fn)
+	add(e)
 	c.mu.Unlock()
 }
 

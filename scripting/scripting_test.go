@@ -292,17 +292,7 @@ func TestScriptKill(t *testing.T) {
 		{"pcall cannot swallow the kill", "while true do pcall(function() while true do end end) end", "SCRIPT", "OK"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			runner := s.Raw(t)
-			done := make(chan string, 1)
-			go func() {
-				v, err := runner.ReadErr()
-				if err != nil {
-					done <- err.Error()
-					return
-				}
-				done <- show(v)
-			}()
-			runner.Send("*3\r\n$4\r\nEVAL\r\n$" + fmt.Sprint(len(tc.script)) + "\r\n" + tc.script + "\r\n$1\r\n0\r\n")
+			done := sendEval(s.Raw(t), tc.script)
 			other := s.Raw(t)
 			waitBusy(t, other)
 			if got := show(other.Do("FUNCTION", "KILL")); !strings.Contains(got, "You can only call SCRIPT KILL") {
@@ -331,7 +321,7 @@ func TestScriptKill(t *testing.T) {
 		s.E.Unlock()
 		runner := s.Raw(t)
 		script := "redis.call('set','x','y'); for i = 1, 5000000 do end; return 'done'"
-		runner.Send("*3\r\n$4\r\nEVAL\r\n$" + fmt.Sprint(len(script)) + "\r\n" + script + "\r\n$1\r\n0\r\n")
+		runner.Send(evalRequest(script))
 		other := s.Raw(t)
 		waitBusy(t, other)
 		if got := show(other.Do("SCRIPT", "KILL")); !strings.HasPrefix(got, "(error) UNKILLABLE Sorry the script already executed write commands") {
@@ -353,18 +343,7 @@ func TestMultiDuringBusyScript(t *testing.T) {
 	s.E.Unlock()
 	admin := s.Raw(t)
 	admin.Do("SET", "xx", "1")
-	runner := s.Raw(t)
-	done := make(chan string, 1)
-	go func() {
-		v, err := runner.ReadErr()
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		done <- show(v)
-	}()
-	script := "while true do end"
-	runner.Send("*3\r\n$4\r\nEVAL\r\n$" + fmt.Sprint(len(script)) + "\r\n" + script + "\r\n$1\r\n0\r\n")
+	done := sendEval(s.Raw(t), "while true do end")
 	waitBusy(t, admin)
 	tx := s.Raw(t)
 	for _, step := range [][2]string{
@@ -394,6 +373,27 @@ func TestMultiDuringBusyScript(t *testing.T) {
 			t.Fatalf("%s after the kill: %s, want %s", step[0], got, step[1])
 		}
 	}
+}
+
+// evalRequest is EVAL script 0 as a client sends it.
+func evalRequest(script string) string {
+	return "*3\r\n$4\r\nEVAL\r\n$" + fmt.Sprint(len(script)) + "\r\n" + script + "\r\n$1\r\n0\r\n"
+}
+
+// sendEval sends EVAL script 0 on r, whose reply (as show renders it, or the read
+// error) arrives on the returned channel: the script may keep r busy for long.
+func sendEval(r *kvtest.Raw, script string) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		v, err := r.ReadErr()
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- show(v)
+	}()
+	r.Send(evalRequest(script))
+	return done
 }
 
 // waitBusy polls until the engine answers BUSY.
