@@ -180,7 +180,8 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	e := engine.New(engine.Options{Databases: int(cfg.Databases.Get())})
 	engine.RegisterAll(e)
-	srv, err := server.New(server.Options{Engine: e, Config: cfg, Logger: log, Version: RedisVersion})
+	srv, err := server.New(server.Options{Engine: e, Config: cfg, Logger: log, Version: RedisVersion,
+		ClientProcs: clientProcs(cfg)})
 	if err != nil {
 		return err
 	}
@@ -207,6 +208,16 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		srv.Close()
 	}()
 	return ls.wait()
+}
+
+// clientProcs is how many processors serve clients: io-threads (1 unless configured,
+// as in Redis), or none managed when the GOMAXPROCS environment variable says how many
+// the process has. The dataset loads before the server applies it, on every core.
+func clientProcs(cfg *config.Config) int {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return 0
+	}
+	return int(cfg.IOThreads.Get())
 }
 
 // listenUnix listens on a Unix socket at path, as Redis does: a stale socket file

@@ -379,7 +379,7 @@ func New() *Config {
 	n := c.num
 	n(&c.Databases, "databases", "", immutable, 0, 1, intMax, 16, "number of databases")
 	n(&c.Port, "port", "", mutable, 0, 0, 65535, 6379, "TCP port to listen on (0: none)")
-	n(&c.IOThreads, "io-threads", "", immutable, 0, 1, 128, 1, "number of I/O threads")
+	n(&c.IOThreads, "io-threads", "", immutable, 0, 1, 128, 1, "processors serving clients (GOMAXPROCS); background saves get one more")
 	n(&c.AutoAOFRewritePercentage, "auto-aof-rewrite-percentage", "", mutable, 0, 0, intMax, 100, "rewrite the AOF when it grew by this percentage (0: never)")
 	n(&c.ClusterReplicaValidityFactor, "cluster-replica-validity-factor", "cluster-slave-validity-factor", mutable, 0, 0, intMax, 10, "max data age of a replica that may fail over, in node timeouts")
 	n(&c.ListMaxListpackSize, "list-max-listpack-size", "list-max-ziplist-size", mutable, 0, intMin, intMax, -2, "list node size: entries if positive, -1..-5 for 4..64 KB")

@@ -176,6 +176,7 @@ func (s *Server) cmdBgrewriteaof(c *engine.Ctx) {
 			c.Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
 			return
 		}
+		s.fitProcs()
 		c.W.Simple("Background append only file rewriting started")
 	}
 }

@@ -12,6 +12,9 @@ func (s *Server) startCron() {
 	}
 	s.cronOnce.Do(func() {
 		s.startConfiguredReplication()
+		s.e.Lock()
+		s.fitProcs()
+		s.e.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -42,6 +45,7 @@ func (s *Server) cron(period time.Duration) {
 		s.aofCronLocked()
 		tick++
 		s.replCron(time.Now(), tick)
+		s.fitProcs()
 		s.e.Unlock()
 		s.aofTick()
 		paceGC(time.Now())

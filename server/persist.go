@@ -145,6 +145,7 @@ func (s *Server) startBgsave() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	bg := &bgSave{stream: stream, cancel: cancel, done: make(chan struct{}), start: now}
 	s.persist.bg = bg
+	s.fitProcs()
 	s.persist.dirtyAtBg = s.e.Dirty
 	s.persist.scheduled = false
 	path, tmp := s.rdbPath(), s.tempName(true)
@@ -170,6 +171,7 @@ func (s *Server) bgsaveDone(bg *bgSave, st rdb.SaveStats, err error) {
 		return
 	}
 	s.persist.bg = nil
+	s.fitProcs()
 	s.persist.lastBgSecs = int64(time.Since(bg.start).Seconds())
 	switch {
 	case err == nil:

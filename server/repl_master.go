@@ -288,6 +288,7 @@ func (s *Server) startFullSync() {
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &syncJob{diskless: diskless, off: r.offset, replicas: waiting, attachable: !diskless, cancel: cancel}
 	r.job = j
+	s.fitProcs()
 	// The next command starts with a SELECT: the replica starts with no database.
 	r.seldb = -1
 	for _, rp := range waiting {
@@ -450,6 +451,7 @@ func (s *Server) finishSync(j *syncJob, outs []*syncOut, err error) {
 	s.e.Lock()
 	if s.repl.job == j {
 		s.repl.job = nil
+		s.fitProcs()
 	}
 	var online []*conn
 	ok := map[*replica]bool{}

@@ -36,6 +36,10 @@ type Options struct {
 	// "local".
 	EnableDebugCommand string
 	Version            string
+	// ClientProcs, above 0, lets the server set GOMAXPROCS: this many processors while
+	// it serves clients, one more while background work runs (procs.go). The setting
+	// is process-wide: only a process's one server should have it (kv serve).
+	ClientProcs int
 }
 
 // Server serves the engine to network clients.
@@ -99,6 +103,7 @@ type Server struct {
 	tlsErr  atomic.Pointer[error]
 	persist persistState
 	aof     *aof.AOF
+	procs   int // GOMAXPROCS as fitProcs last set it; engine lock
 	repl    replState
 
 	ps pubsubState // guarded by the engine lock
